@@ -1,0 +1,320 @@
+//! Command line: `scan`, `rules`, `explain`.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::engine::{self, Selection};
+use crate::exit::ExitStatus;
+use crate::finding::Severity;
+use crate::load::{self, FileError};
+use crate::model::interpolate::Env;
+use crate::report::{self, Format, Report};
+use crate::rules::catalog;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "swarmaudit",
+    version,
+    about = "Security-hardening auditor for Docker Swarm stack files",
+    long_about = "Audits Docker Swarm stack files the way `docker stack deploy` applies them: keys swarm \
+ignores or rejects, host IPs it drops, the implicit unencrypted <stack>_default network, root users, \
+exposed ports, missing limits, plaintext secrets, mutable images, missing healthchecks and unsafe \
+update/rollback policy.\n\nExit codes: 0 no finding at or above --fail-on; 1 gate failed; 2 the audit \
+could not be completed (bad flags, unreadable or invalid file)."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Audit stack files (default: compose.yaml, compose.yml, docker-compose.yaml,
+    /// docker-compose.yml, else docker-stack.yml in the current directory).
+    Scan(ScanArgs),
+    /// List every rule.
+    Rules {
+        #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+        format: ListFormat,
+    },
+    /// Print one rule's documentation.
+    Explain {
+        /// A rule id such as SA101.
+        rule: String,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ListFormat {
+    Table,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    Critical,
+    High,
+    Medium,
+    Low,
+    Info,
+    Never,
+}
+
+impl FailOn {
+    fn threshold(self) -> Option<Severity> {
+        match self {
+            FailOn::Critical => Some(Severity::Critical),
+            FailOn::High => Some(Severity::High),
+            FailOn::Medium => Some(Severity::Medium),
+            FailOn::Low => Some(Severity::Low),
+            FailOn::Info => Some(Severity::Info),
+            FailOn::Never => None,
+        }
+    }
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ScanArgs {
+    /// Stack files or directories (searched recursively, honouring .gitignore, for YAML files
+    /// whose top level holds a `services:` mapping). Each file is its own stack.
+    pub paths: Vec<PathBuf>,
+    /// One stack merged from several files, exactly as `docker stack deploy -c a.yml -c b.yml`.
+    #[arg(
+        short = 'c',
+        long = "compose-file",
+        value_name = "FILE",
+        conflicts_with = "paths"
+    )]
+    pub compose_files: Vec<PathBuf>,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Write the report to FILE instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Lowest severity that fails the gate (exit 1).
+    #[arg(long, value_enum, default_value_t = FailOn::High)]
+    pub fail_on: FailOn,
+    /// Only these rules: ids or family prefixes (SA101, SA2), comma-separated or repeated.
+    #[arg(long, value_delimiter = ',', value_name = "RULES")]
+    pub select: Vec<String>,
+    /// Skip these rules: ids or family prefixes, comma-separated or repeated.
+    #[arg(long, value_delimiter = ',', value_name = "RULES")]
+    pub ignore: Vec<String>,
+    /// KEY=VALUE file for ${VAR} interpolation, on top of the process environment (repeatable).
+    #[arg(long, value_name = "FILE")]
+    pub env_file: Vec<PathBuf>,
+}
+
+fn eprint_error(msg: &str) {
+    let _ = writeln!(std::io::stderr(), "swarmaudit: error: {msg}");
+}
+
+pub fn run(cli: Cli) -> ExitStatus {
+    match cli.command {
+        Command::Scan(args) => scan(args),
+        Command::Rules { format } => {
+            print!("{}", rules_listing(format));
+            ExitStatus::Pass
+        }
+        Command::Explain { rule } => match catalog::find(&rule) {
+            Some(m) => {
+                println!("{} {} — {}\n", m.id, m.name, m.title);
+                println!(
+                    "severity: {}{}   targets: {}   fix: {:?}",
+                    m.severity,
+                    m.security_severity
+                        .map(|s| format!(" (security-severity {s:.1})"))
+                        .unwrap_or_default(),
+                    m.targets.join(", "),
+                    m.fix
+                );
+                println!("\n{}\n", m.summary);
+                println!("{}", m.body.trim());
+                if !m.references.is_empty() {
+                    println!("\nReferences:");
+                    for r in &m.references {
+                        println!("- {r}");
+                    }
+                }
+                ExitStatus::Pass
+            }
+            None => {
+                eprint_error(&format!("no rule `{rule}`; `swarmaudit rules` lists them"));
+                ExitStatus::Error
+            }
+        },
+    }
+}
+
+fn rules_listing(format: ListFormat) -> String {
+    match format {
+        ListFormat::Json => {
+            let v: Vec<serde_json::Value> = catalog::all()
+                .iter()
+                .map(|m| {
+                    serde_json::json!({
+                        "id": m.id, "name": m.name, "title": m.title,
+                        "severity": m.severity.as_str(),
+                        "security_severity": m.security_severity,
+                        "targets": m.targets, "fix": format!("{:?}", m.fix).to_lowercase(),
+                        "summary": m.summary,
+                    })
+                })
+                .collect();
+            serde_json::to_string_pretty(&v).unwrap_or_default() + "\n"
+        }
+        ListFormat::Table => {
+            let mut out = String::new();
+            for m in catalog::all() {
+                out.push_str(&format!(
+                    "{:<6} {:<8} {:<11} {}\n",
+                    m.id,
+                    m.severity.as_str(),
+                    m.targets.join(","),
+                    m.title
+                ));
+            }
+            out
+        }
+    }
+}
+
+fn build_env(files: &[PathBuf], errors: &mut Vec<FileError>) -> Env {
+    let mut env = Env::from_process();
+    for f in files {
+        match std::fs::read_to_string(f) {
+            Ok(text) => {
+                if let Err((line, message)) = env.load_env_file(&text) {
+                    errors.push(FileError {
+                        file: crate::source::display_path(f),
+                        line: Some(line),
+                        column: Some(1),
+                        message,
+                    });
+                }
+            }
+            Err(e) => errors.push(FileError {
+                file: crate::source::display_path(f),
+                line: None,
+                column: None,
+                message: format!("cannot read env file: {e}"),
+            }),
+        }
+    }
+    env
+}
+
+/// The result of a scan before rendering (also used by tests and benchmarks).
+pub struct ScanOutcome {
+    pub loaded: load::Loaded,
+    pub findings: Vec<crate::finding::Finding>,
+    pub errors: Vec<FileError>,
+}
+
+pub fn scan_paths(
+    paths: &[PathBuf],
+    compose_files: &[PathBuf],
+    env_files: &[PathBuf],
+    selection: &Selection,
+) -> Result<ScanOutcome, String> {
+    let mut errors = vec![];
+    let env = build_env(env_files, &mut errors);
+    let (stacks, walked) = if !compose_files.is_empty() {
+        (vec![compose_files.to_vec()], vec![false])
+    } else if paths.is_empty() {
+        let cwd = std::env::current_dir().map_err(|e| e.to_string())?;
+        match load::default_file(&cwd) {
+            Some(f) => (vec![vec![f]], vec![false]),
+            None => {
+                return Err(format!(
+                    "no stack file given and none found in {}: looked for {}",
+                    cwd.display(),
+                    load::DEFAULT_FILES.join(", ")
+                ))
+            }
+        }
+    } else {
+        let d = load::discover(paths);
+        errors.extend(d.errors);
+        (d.stacks, d.walked)
+    };
+    let mut loaded = load::load_all(&stacks, &walked, &env);
+    errors.append(&mut loaded.errors);
+    let findings = engine::run(&loaded.stacks, selection, &loaded.sources);
+    Ok(ScanOutcome {
+        loaded,
+        findings,
+        errors,
+    })
+}
+
+fn scan(args: ScanArgs) -> ExitStatus {
+    let selection = Selection {
+        select: args.select.clone(),
+        ignore: args.ignore.clone(),
+    };
+    if let Err(e) = selection.validate() {
+        eprint_error(&e);
+        return ExitStatus::Error;
+    }
+    let outcome = match scan_paths(&args.paths, &args.compose_files, &args.env_file, &selection) {
+        Ok(o) => o,
+        Err(e) => {
+            eprint_error(&e);
+            return ExitStatus::Error;
+        }
+    };
+    let report = Report {
+        findings: &outcome.findings,
+        errors: &outcome.errors,
+        sources: &outcome.loaded.sources,
+        files_scanned: outcome.loaded.files_scanned,
+        files_failed: outcome.loaded.files_failed
+            + outcome
+                .errors
+                .iter()
+                .filter(|e| e.line.is_none())
+                .count()
+                .saturating_sub(
+                    outcome
+                        .loaded
+                        .files_failed
+                        .min(outcome.errors.iter().filter(|e| e.line.is_none()).count()),
+                ),
+    };
+    let to_tty = args.output.is_none() && std::io::stdout().is_terminal();
+    let color = args.format == Format::Table && to_tty && std::env::var_os("NO_COLOR").is_none();
+    let text = report::render(args.format, &report, color);
+    if args.format != Format::Table {
+        for e in &outcome.errors {
+            eprint_error(&e.to_string());
+        }
+    }
+    match &args.output {
+        Some(path) => {
+            if let Err(e) = std::fs::write(path, &text) {
+                eprint_error(&format!("cannot write {}: {e}", path.display()));
+                return ExitStatus::Error;
+            }
+        }
+        None => {
+            let mut out = std::io::stdout().lock();
+            if out
+                .write_all(text.as_bytes())
+                .and_then(|_| out.flush())
+                .is_err()
+            {
+                return ExitStatus::Error;
+            }
+        }
+    }
+    if !outcome.errors.is_empty() {
+        return ExitStatus::Error;
+    }
+    match args.fail_on.threshold() {
+        Some(t) if outcome.findings.iter().any(|f| f.severity >= t) => ExitStatus::GateFailed,
+        _ => ExitStatus::Pass,
+    }
+}

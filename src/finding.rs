@@ -1,0 +1,161 @@
+//! Findings: typed results of rules, rendered by the reporters.
+
+use std::fmt;
+
+use serde::Serialize;
+
+use crate::model::Loc;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    pub const ALL: [Severity; 5] = [
+        Severity::Critical,
+        Severity::High,
+        Severity::Medium,
+        Severity::Low,
+        Severity::Info,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Severity> {
+        Severity::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+    /// SARIF `level`: error for high and critical, warning for medium, note below.
+    pub fn sarif_level(self) -> &'static str {
+        match self {
+            Severity::Critical | Severity::High => "error",
+            Severity::Medium => "warning",
+            Severity::Low | Severity::Info => "note",
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ObjectKind {
+    Stack,
+    Service,
+    Network,
+    Volume,
+    Secret,
+    Config,
+    Node,
+    Swarm,
+}
+
+impl ObjectKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ObjectKind::Stack => "stack",
+            ObjectKind::Service => "service",
+            ObjectKind::Network => "network",
+            ObjectKind::Volume => "volume",
+            ObjectKind::Secret => "secret",
+            ObjectKind::Config => "config",
+            ObjectKind::Node => "node",
+            ObjectKind::Swarm => "swarm",
+        }
+    }
+    /// The top-level section of a stack file that holds objects of this kind.
+    pub fn section(self) -> &'static str {
+        match self {
+            ObjectKind::Stack => "stack",
+            ObjectKind::Service => "services",
+            ObjectKind::Network => "networks",
+            ObjectKind::Volume => "volumes",
+            ObjectKind::Secret => "secrets",
+            ObjectKind::Config => "configs",
+            ObjectKind::Node => "nodes",
+            ObjectKind::Swarm => "swarm",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct ObjectRef {
+    pub kind: ObjectKind,
+    /// The name as written in the stack file (`default` for the implicit network).
+    pub name: String,
+}
+
+impl ObjectRef {
+    pub fn new(kind: ObjectKind, name: impl Into<String>) -> Self {
+        ObjectRef {
+            kind,
+            name: name.into(),
+        }
+    }
+    /// `services.web`, `networks.default`, or `stack` for the whole stack.
+    pub fn qualified_name(&self) -> String {
+        match self.kind {
+            ObjectKind::Stack => "stack".into(),
+            k => format!("{}.{}", k.section(), self.name),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Finding {
+    pub rule: &'static str,
+    pub severity: Severity,
+    /// Never contains a secret value (at most a masked hint).
+    pub message: String,
+    pub loc: Loc,
+    pub object: ObjectRef,
+    /// The fact the rule needed could not be learned; the finding says so.
+    pub unknown: bool,
+    /// What distinguishes this finding from others of the same rule on the same object
+    /// (a key name, a port): part of the fingerprint, never a line number.
+    pub key: String,
+    pub fix_available: bool,
+}
+
+/// FNV-1a, 64 bit: stable across versions and platforms (unlike `DefaultHasher`).
+pub fn stable_hash(parts: &[&str]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for p in parts {
+        for b in p.bytes().chain(std::iter::once(0u8)) {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    h
+}
+
+impl Finding {
+    /// Survives moving lines and reordering services; changes when the finding changes.
+    pub fn fingerprint(&self, file: &str) -> String {
+        format!(
+            "{:016x}",
+            stable_hash(&[
+                self.rule,
+                file,
+                self.object.kind.as_str(),
+                &self.object.name,
+                &self.key
+            ])
+        )
+    }
+}

@@ -1,0 +1,17 @@
+//! swarmaudit: a security-hardening auditor for Docker Swarm that models what
+//! `docker stack deploy` actually applies.
+//!
+//! Pipeline: files → [`yaml`] (spanned) → [`model`] (interpolate, lower, merge) → [`rules`]
+//! via [`engine`] → [`finding`]s → [`report`]ers → [`exit`] status.
+
+pub mod cli;
+pub mod detect;
+pub mod engine;
+pub mod exit;
+pub mod finding;
+pub mod load;
+pub mod model;
+pub mod report;
+pub mod rules;
+pub mod source;
+pub mod yaml;

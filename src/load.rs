@@ -1,0 +1,291 @@
+//! From paths to deployments: discovery, reading, YAML, interpolation, lowering, `-c` merge.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::model::interpolate::{interpolate_tree, Env};
+use crate::model::lower::lower;
+use crate::model::merge::merge;
+use crate::model::{Deployment, Loc, Network, UnresolvedVar};
+use crate::source::{display_path, SourceFile, SourceMap};
+use crate::yaml;
+
+/// A file (or path) that could not be audited.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FileError {
+    pub file: String,
+    pub line: Option<usize>,
+    pub column: Option<usize>,
+    pub message: String,
+}
+
+impl std::fmt::Display for FileError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (self.line, self.column) {
+            (Some(l), Some(c)) => write!(f, "{}:{l}:{c}: {}", self.file, self.message),
+            (Some(l), None) => write!(f, "{}:{l}: {}", self.file, self.message),
+            _ => write!(f, "{}: {}", self.file, self.message),
+        }
+    }
+}
+
+/// The files `docker compose` would pick in a directory, then the stack convention.
+pub const DEFAULT_FILES: &[&str] = &[
+    "compose.yaml",
+    "compose.yml",
+    "docker-compose.yaml",
+    "docker-compose.yml",
+    "docker-stack.yml",
+    "docker-stack.yaml",
+];
+
+pub fn default_file(dir: &Path) -> Option<PathBuf> {
+    DEFAULT_FILES
+        .iter()
+        .map(|f| dir.join(f))
+        .find(|p| p.is_file())
+}
+
+/// What to scan: each entry is one stack (one file, or several `-c` files merged in order).
+#[derive(Debug, Clone)]
+pub struct Discovered {
+    pub stacks: Vec<Vec<PathBuf>>,
+    /// Files found by walking a directory: skipped silently when they are not stacks.
+    pub walked: Vec<bool>,
+    pub errors: Vec<FileError>,
+}
+
+fn is_yaml(p: &Path) -> bool {
+    matches!(p.extension().and_then(|e| e.to_str()), Some("yml" | "yaml"))
+}
+
+/// Expand paths: files as given, directories walked recursively honouring .gitignore.
+pub fn discover(paths: &[PathBuf]) -> Discovered {
+    let mut d = Discovered {
+        stacks: vec![],
+        walked: vec![],
+        errors: vec![],
+    };
+    for p in paths {
+        if p.is_dir() {
+            let mut found: Vec<PathBuf> = ignore::WalkBuilder::new(p)
+                .hidden(false)
+                .require_git(false)
+                .filter_entry(|e| e.file_name() != ".git")
+                .build()
+                .filter_map(Result::ok)
+                .filter(|e| e.file_type().is_some_and(|t| t.is_file()) && is_yaml(e.path()))
+                .map(|e| e.into_path())
+                .collect();
+            found.sort();
+            for f in found {
+                d.stacks.push(vec![f]);
+                d.walked.push(true);
+            }
+        } else if p.exists() || p.as_os_str() == "-" {
+            d.stacks.push(vec![p.clone()]);
+            d.walked.push(false);
+        } else {
+            d.errors.push(FileError {
+                file: display_path(p),
+                line: None,
+                column: None,
+                message: "no such file or directory".into(),
+            });
+        }
+    }
+    d
+}
+
+/// Everything loaded for one run.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    pub sources: SourceMap,
+    pub stacks: Vec<Deployment>,
+    pub errors: Vec<FileError>,
+    /// Files read and audited (including failed ones).
+    pub files_scanned: usize,
+    pub files_failed: usize,
+}
+
+fn read(path: &Path) -> Result<String, String> {
+    let bytes = if path.as_os_str() == "-" {
+        let mut buf = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin(), &mut buf).map_err(|e| e.to_string())?;
+        buf
+    } else {
+        let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
+        if meta.len() > yaml::MAX_FILE_BYTES as u64 {
+            return Err(format!(
+                "file is {} bytes, larger than the {} byte limit for a stack file",
+                meta.len(),
+                yaml::MAX_FILE_BYTES
+            ));
+        }
+        std::fs::read(path).map_err(|e| e.to_string())?
+    };
+    String::from_utf8(bytes).map_err(|_| "file is not valid UTF-8".to_string())
+}
+
+/// Does a file that failed to parse look like a stack file? (for directory walks)
+fn looks_like_stack(text: &str) -> bool {
+    text.lines().any(|l| l.trim_end() == "services:")
+}
+
+/// Load one stack from its files (merged in order). `walked`: the file was found by a
+/// directory walk and is skipped silently when it is not a stack file.
+pub fn load_stack(loaded: &mut Loaded, files: &[PathBuf], walked: bool, env: &Env) {
+    let mut merged: Option<Deployment> = None;
+    let mut failed = false;
+    for path in files {
+        let shown = display_path(path);
+        let text = match read(path) {
+            Ok(t) => t,
+            Err(message) => {
+                if !walked {
+                    loaded.files_scanned += 1;
+                    loaded.files_failed += 1;
+                    loaded.errors.push(FileError {
+                        file: shown,
+                        line: None,
+                        column: None,
+                        message,
+                    });
+                }
+                failed = true;
+                continue;
+            }
+        };
+        let source = SourceFile::new(path.clone(), text);
+        let root = yaml::load(crate::source::FileId(loaded.sources.len() as u32), &source);
+        let root = match root {
+            Ok(r) => r,
+            Err(e) => {
+                if walked && !looks_like_stack(&source.text) {
+                    return;
+                }
+                let (line, column) = match e.offset {
+                    Some(o) => {
+                        let (l, c) = source.line_col(o);
+                        (Some(l), Some(c))
+                    }
+                    None => (None, None),
+                };
+                loaded.errors.push(FileError {
+                    file: source.display.clone(),
+                    line,
+                    column,
+                    message: e.message,
+                });
+                loaded.files_scanned += 1;
+                loaded.files_failed += 1;
+                loaded.sources.add(source);
+                failed = true;
+                continue;
+            }
+        };
+        if walked && root.get("services").is_none_or(|s| s.as_map().is_none()) {
+            return;
+        }
+        let id = loaded.sources.add(source);
+        loaded.files_scanned += 1;
+        let src = loaded.sources.get(id);
+        let mut root = root;
+        let mut uses = vec![];
+        let mut errs: Vec<(yaml::Span, String)> = vec![];
+        if let Err(e) = interpolate_tree(&mut root, env, &mut uses) {
+            errs.push(e);
+        }
+        let lowered = lower(&root);
+        errs.extend(lowered.diags.into_iter().map(|d| (d.span, d.message)));
+        if !errs.is_empty() {
+            errs.sort_by_key(|(s, _)| s.start);
+            for (span, message) in errs {
+                let (l, c) = src.line_col(span.start as usize);
+                loaded.errors.push(FileError {
+                    file: src.display.clone(),
+                    line: Some(l),
+                    column: Some(c),
+                    message,
+                });
+            }
+            loaded.files_failed += 1;
+            failed = true;
+            continue;
+        }
+        let mut d = lowered.deployment;
+        d.unresolved = uses
+            .into_iter()
+            .map(|u| UnresolvedVar {
+                name: u.name,
+                loc: Loc::file(u.node_span),
+                silently_empty: u.silently_empty,
+            })
+            .collect();
+        match &mut merged {
+            None => {
+                d.stack = path
+                    .file_stem()
+                    .map(|s| s.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                let dotenv = src.dir().join(".env");
+                if path.as_os_str() != "-" && dotenv.is_file() {
+                    d.dotenv = Some(dotenv);
+                }
+                merged = Some(d);
+            }
+            Some(m) => merge(m, d),
+        }
+    }
+    if failed {
+        return;
+    }
+    if let Some(mut d) = merged {
+        finalize(&mut d);
+        loaded.stacks.push(d);
+    }
+}
+
+/// Facts stack deploy adds: the implicit `default` overlay network.
+fn finalize(d: &mut Deployment) {
+    if d.network("default").is_some() {
+        return;
+    }
+    if let Some(svc) = d
+        .services
+        .iter()
+        .find(|s| s.effective_networks().contains(&"default"))
+    {
+        let loc = svc
+            .networks
+            .as_ref()
+            .and_then(|n| n.iter().find(|v| v.text == "default"))
+            .map_or_else(|| svc.loc.clone(), |v| v.loc.clone());
+        d.networks.push(Network {
+            name: "default".into(),
+            loc,
+            driver: None,
+            driver_opts: vec![],
+            external: false,
+            name_override: None,
+            attachable: None,
+            internal: None,
+            implicit: true,
+        });
+    }
+}
+
+/// Load every stack of a run; a failing file never stops the others.
+pub fn load_all(stacks: &[Vec<PathBuf>], walked: &[bool], env: &Env) -> Loaded {
+    let mut loaded = Loaded::default();
+    for (i, files) in stacks.iter().enumerate() {
+        load_stack(
+            &mut loaded,
+            files,
+            walked.get(i).copied().unwrap_or(false),
+            env,
+        );
+    }
+    loaded
+}

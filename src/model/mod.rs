@@ -1,0 +1,382 @@
+//! The model: what `docker stack deploy` applies, after interpolation, merge keys, multi-file
+//! merge and short-to-long syntax expansion. Rules see only this. Every fact carries its [`Loc`].
+
+pub mod interpolate;
+pub mod lower;
+pub mod merge;
+pub mod value;
+
+use std::path::PathBuf;
+
+use crate::source::FileId;
+use crate::yaml::Span;
+
+pub use value::Val;
+
+/// Where a fact comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Loc {
+    /// A node in a stack file; `def` is the definition site when reached via an anchor/merge key.
+    File { span: Span, def: Option<Span> },
+    /// A field of a live API object, e.g. `Spec.TaskTemplate.ContainerSpec.User`.
+    Api { object: String, path: String },
+}
+
+impl Loc {
+    pub fn file(span: Span) -> Self {
+        Loc::File { span, def: None }
+    }
+    pub fn span(&self) -> Option<Span> {
+        match self {
+            Loc::File { span, .. } => Some(*span),
+            Loc::Api { .. } => None,
+        }
+    }
+    pub fn file_id(&self) -> Option<FileId> {
+        self.span().map(|s| s.file)
+    }
+    /// True when the value was reached through an alias or a merge key.
+    pub fn via_alias(&self) -> bool {
+        matches!(self, Loc::File { def: Some(_), .. })
+    }
+}
+
+/// A key as written, with its location.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KeyUse {
+    pub key: String,
+    pub loc: Loc,
+    /// The value of the key (for rules that judge the ignored key's value, e.g. `privileged: true`).
+    pub value: Option<Val>,
+}
+
+/// `KEY: value` (map form) or `KEY=value` (list form); `value` is `None` for a bare `KEY`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KeyVal {
+    pub key: String,
+    pub key_loc: Loc,
+    pub value: Option<Val>,
+    /// Location of the whole entry (list item, or key of a map entry).
+    pub loc: Loc,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MountKind {
+    Bind,
+    Volume,
+    Tmpfs,
+    Npipe,
+    Other,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Mount {
+    pub kind: MountKind,
+    pub source: Option<Val>,
+    pub target: Option<Val>,
+    pub read_only: bool,
+    pub propagation: Option<Val>,
+    pub loc: Loc,
+    pub short: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PublishMode {
+    Ingress,
+    Host,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Port {
+    pub target: Option<(u32, u32)>,
+    /// Published port range; `None` means a random port from the swarm's range.
+    pub published: Option<(u32, u32)>,
+    pub protocol: String,
+    pub mode: PublishMode,
+    /// Host IP written in short syntax (dropped by swarm).
+    pub host_ip: Option<String>,
+    pub loc: Loc,
+    pub short: bool,
+}
+
+impl Port {
+    pub fn published_ports(&self) -> impl Iterator<Item = u32> {
+        let (a, b) = self.published.unwrap_or((1, 0));
+        a..=b
+    }
+    pub fn target_ports(&self) -> impl Iterator<Item = u32> {
+        let (a, b) = self.target.unwrap_or((1, 0));
+        a..=b
+    }
+}
+
+/// A service's reference to a secret or config.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FileRef {
+    pub source: Val,
+    pub target: Option<Val>,
+    pub uid: Option<Val>,
+    pub gid: Option<Val>,
+    pub mode: Option<Val>,
+    pub loc: Loc,
+    pub short: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Healthcheck {
+    pub loc: Loc,
+    /// Normalised test: `["CMD-SHELL", "..."]` for the string form.
+    pub test: Option<Vec<Val>>,
+    pub test_loc: Option<Loc>,
+    pub disable: Option<Val>,
+    pub interval: Option<Val>,
+    pub timeout: Option<Val>,
+    pub retries: Option<Val>,
+    pub start_period: Option<Val>,
+}
+
+impl Healthcheck {
+    /// `disable: true` or `test: ["NONE"]`.
+    pub fn is_disabled(&self) -> bool {
+        self.disable.as_ref().and_then(Val::as_bool) == Some(true)
+            || self
+                .test
+                .as_ref()
+                .and_then(|t| t.first())
+                .is_some_and(|t| t.text == "NONE")
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Resources {
+    pub loc: Option<Loc>,
+    pub cpus: Option<Val>,
+    pub memory: Option<Val>,
+    pub pids: Option<Val>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RestartPolicy {
+    pub loc: Loc,
+    pub condition: Option<Val>,
+    pub delay: Option<Val>,
+    pub max_attempts: Option<Val>,
+    pub window: Option<Val>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct UpdatePolicy {
+    pub loc: Loc,
+    pub parallelism: Option<Val>,
+    pub delay: Option<Val>,
+    pub failure_action: Option<Val>,
+    pub monitor: Option<Val>,
+    pub max_failure_ratio: Option<Val>,
+    pub order: Option<Val>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Deploy {
+    /// The `deploy:` key, when present.
+    pub loc: Option<Loc>,
+    pub mode: Option<Val>,
+    pub replicas: Option<Val>,
+    pub labels: Vec<KeyVal>,
+    pub limits: Resources,
+    pub reservations: Resources,
+    pub restart_policy: Option<RestartPolicy>,
+    pub update_config: Option<UpdatePolicy>,
+    pub rollback_config: Option<UpdatePolicy>,
+    pub constraints: Vec<Val>,
+    pub endpoint_mode: Option<Val>,
+}
+
+/// What the image itself says, when known (live mode or `--resolve-images`).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum ImageFact<T> {
+    /// Not looked up (file mode) or not available; the string says why.
+    #[default]
+    Unknown,
+    Known(T),
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ImageInfo {
+    /// The image's `Config.User` (empty = root).
+    pub user: ImageFact<String>,
+    /// Whether the image declares a HEALTHCHECK.
+    pub has_healthcheck: ImageFact<bool>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Service {
+    pub name: String,
+    /// The service's key in `services:`.
+    pub loc: Loc,
+    pub image: Option<Val>,
+    pub user: Option<Val>,
+    pub cap_add: Vec<Val>,
+    pub cap_drop: Vec<Val>,
+    pub read_only: Option<Val>,
+    pub mounts: Vec<Mount>,
+    pub ports: Vec<Port>,
+    /// Networks the service joins; `None` when `networks:` is absent (implicit `default`).
+    pub networks: Option<Vec<Val>>,
+    pub environment: Vec<KeyVal>,
+    pub env_files: Vec<Val>,
+    pub labels: Vec<KeyVal>,
+    pub command: Vec<Val>,
+    pub entrypoint: Vec<Val>,
+    pub healthcheck: Option<Healthcheck>,
+    pub logging_options: Vec<KeyVal>,
+    /// Legacy `restart:`; stack deploy converts it only when `deploy.restart_policy` is absent.
+    pub restart: Option<Val>,
+    pub deploy: Deploy,
+    pub secrets: Vec<FileRef>,
+    pub configs: Vec<FileRef>,
+    /// Keys stack deploy drops ("Ignoring unsupported options") or silently ignores.
+    pub ignored: Vec<KeyUse>,
+    /// Keys that make stack deploy fail (forbidden, or rejected by its schema).
+    pub rejected: Vec<KeyUse>,
+    pub image_info: ImageInfo,
+}
+
+impl Service {
+    pub fn new(name: String, loc: Loc) -> Self {
+        Service {
+            name,
+            loc,
+            image: None,
+            user: None,
+            cap_add: vec![],
+            cap_drop: vec![],
+            read_only: None,
+            mounts: vec![],
+            ports: vec![],
+            networks: None,
+            environment: vec![],
+            env_files: vec![],
+            labels: vec![],
+            command: vec![],
+            entrypoint: vec![],
+            healthcheck: None,
+            logging_options: vec![],
+            restart: None,
+            deploy: Deploy::default(),
+            secrets: vec![],
+            configs: vec![],
+            ignored: vec![],
+            rejected: vec![],
+            image_info: ImageInfo::default(),
+        }
+    }
+
+    /// `global`, `replicated` (default), `replicated-job`, `global-job`.
+    pub fn mode(&self) -> &str {
+        self.deploy
+            .mode
+            .as_ref()
+            .map_or("replicated", |m| m.text.as_str())
+    }
+
+    pub fn is_job(&self) -> bool {
+        self.mode().ends_with("-job")
+    }
+
+    /// Effective network names: the explicit list, or the implicit `default`.
+    pub fn effective_networks(&self) -> Vec<&str> {
+        match &self.networks {
+            Some(n) => n.iter().map(|v| v.text.as_str()).collect(),
+            None => vec!["default"],
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Network {
+    pub name: String,
+    /// The network's key under `networks:`; for the implicit default network, the first service
+    /// that joins it.
+    pub loc: Loc,
+    pub driver: Option<Val>,
+    pub driver_opts: Vec<KeyVal>,
+    pub external: bool,
+    /// `name:` override (or the external name).
+    pub name_override: Option<Val>,
+    pub attachable: Option<Val>,
+    pub internal: Option<Val>,
+    /// Not declared: the `<stack>_default` network stack deploy creates.
+    pub implicit: bool,
+}
+
+impl Network {
+    /// Stack deploy's default driver is overlay (Compose's is bridge).
+    pub fn effective_driver(&self) -> &str {
+        self.driver.as_ref().map_or("overlay", |d| d.text.as_str())
+    }
+    /// libnetwork checks the *presence* of the `encrypted` option, not its value.
+    pub fn encrypted(&self) -> bool {
+        self.driver_opts.iter().any(|o| o.key == "encrypted")
+    }
+    /// The network's real name: `name:` override, else the key.
+    pub fn real_name(&self) -> &str {
+        self.name_override
+            .as_ref()
+            .map_or(self.name.as_str(), |n| n.text.as_str())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Volume {
+    pub name: String,
+    pub loc: Loc,
+    pub driver: Option<Val>,
+    pub driver_opts: Vec<KeyVal>,
+    pub external: bool,
+}
+
+/// A top-level secret or config definition.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Object {
+    pub name: String,
+    pub loc: Loc,
+    pub file: Option<Val>,
+    pub external: bool,
+    pub name_override: Option<Val>,
+}
+
+/// A use of a variable without a value.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UnresolvedVar {
+    pub name: String,
+    pub loc: Loc,
+    /// Plain `${VAR}`/`$VAR`: stack deploy substitutes an empty string without a word.
+    pub silently_empty: bool,
+}
+
+/// One stack: what `docker stack deploy -c … <stack>` would create.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Deployment {
+    pub stack: String,
+    pub files: Vec<FileId>,
+    pub version: Option<Val>,
+    pub services: Vec<Service>,
+    pub networks: Vec<Network>,
+    pub volumes: Vec<Volume>,
+    pub secrets: Vec<Object>,
+    pub configs: Vec<Object>,
+    pub unresolved: Vec<UnresolvedVar>,
+    /// A `.env` beside the first file: stack deploy does not read it.
+    pub dotenv: Option<PathBuf>,
+    /// Top-level keys that make deploy fail.
+    pub rejected: Vec<KeyUse>,
+}
+
+impl Deployment {
+    pub fn network(&self, name: &str) -> Option<&Network> {
+        self.networks.iter().find(|n| n.name == name)
+    }
+    pub fn volume(&self, name: &str) -> Option<&Volume> {
+        self.volumes.iter().find(|v| v.name == name)
+    }
+}

@@ -1,0 +1,61 @@
+//! GitHub Actions workflow commands (`::error file=…,line=…::message`).
+
+use crate::finding::Severity;
+use crate::report::{full_message, resolve, Report};
+
+/// Escaping rules of the workflow-command syntax.
+fn escape_data(s: &str) -> String {
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+fn escape_prop(s: &str) -> String {
+    escape_data(s).replace(':', "%3A").replace(',', "%2C")
+}
+
+pub fn render(report: &Report) -> String {
+    let mut out = String::new();
+    for f in report.findings {
+        let r = resolve(&f.loc, report.sources);
+        let level = match f.severity {
+            Severity::Critical | Severity::High => "error",
+            Severity::Medium => "warning",
+            Severity::Low | Severity::Info => "notice",
+        };
+        let title = format!("{} ({})", f.rule, f.severity);
+        let msg = format!("{}: {}", f.object.qualified_name(), full_message(f, &r));
+        if r.file.is_empty() {
+            out.push_str(&format!(
+                "::{level} title={}::{}\n",
+                escape_prop(&title),
+                escape_data(&msg)
+            ));
+        } else {
+            out.push_str(&format!(
+                "::{level} file={},line={},col={},endLine={},endColumn={},title={}::{}\n",
+                escape_prop(&r.file),
+                r.line,
+                r.column,
+                r.end_line,
+                r.end_column,
+                escape_prop(&title),
+                escape_data(&msg)
+            ));
+        }
+    }
+    for e in report.errors {
+        let mut props = format!("file={}", escape_prop(&e.file));
+        if let Some(l) = e.line {
+            props.push_str(&format!(",line={l}"));
+        }
+        if let Some(c) = e.column {
+            props.push_str(&format!(",col={c}"));
+        }
+        out.push_str(&format!(
+            "::error {props},title=swarmaudit could not audit this file::{}\n",
+            escape_data(&e.message)
+        ));
+    }
+    out
+}

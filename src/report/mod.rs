@@ -1,0 +1,109 @@
+//! Reporters: table, json, sarif, github. Machine formats go to stdout only.
+
+pub mod github;
+pub mod json;
+pub mod sarif;
+pub mod table;
+
+use crate::finding::{Finding, Severity};
+use crate::load::FileError;
+use crate::model::Loc;
+use crate::source::SourceMap;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Table,
+    Json,
+    Sarif,
+    Github,
+}
+
+/// Everything a reporter needs.
+pub struct Report<'a> {
+    pub findings: &'a [Finding],
+    pub errors: &'a [FileError],
+    pub sources: &'a SourceMap,
+    pub files_scanned: usize,
+    pub files_failed: usize,
+}
+
+/// A location rendered for output.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Resolved {
+    /// Display path of the file (relative to the working directory when below it).
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+    pub end_line: usize,
+    pub end_column: usize,
+    pub byte_offset: usize,
+    pub byte_length: usize,
+    /// `file:line:col` of the definition when the value came through an anchor or merge key.
+    pub defined_at: Option<String>,
+    /// API path for live objects.
+    pub api_path: Option<String>,
+}
+
+pub fn resolve(loc: &Loc, sources: &SourceMap) -> Resolved {
+    match loc {
+        Loc::File { span, def } => {
+            let f = sources.get(span.file);
+            let (line, column) = f.line_col(span.start as usize);
+            let (end_line, end_column) = f.line_col(span.end as usize);
+            let defined_at = def.map(|d| {
+                let df = sources.get(d.file);
+                let (l, c) = df.line_col(d.start as usize);
+                format!("{}:{l}:{c}", df.display)
+            });
+            Resolved {
+                file: f.display.clone(),
+                line,
+                column,
+                end_line,
+                end_column,
+                byte_offset: span.start as usize,
+                byte_length: (span.end - span.start) as usize,
+                defined_at,
+                api_path: None,
+            }
+        }
+        Loc::Api { object, path } => Resolved {
+            file: String::new(),
+            line: 1,
+            column: 1,
+            end_line: 1,
+            end_column: 1,
+            byte_offset: 0,
+            byte_length: 0,
+            defined_at: None,
+            api_path: Some(format!("{object} › {path}")),
+        },
+    }
+}
+
+/// Message with the anchor definition site appended when relevant.
+pub fn full_message(f: &Finding, r: &Resolved) -> String {
+    match &r.defined_at {
+        Some(d) => format!(
+            "{} (value inherited from an anchor defined at {d})",
+            f.message
+        ),
+        None => f.message.clone(),
+    }
+}
+
+pub fn counts(findings: &[Finding]) -> Vec<(Severity, usize)> {
+    Severity::ALL
+        .iter()
+        .map(|s| (*s, findings.iter().filter(|f| f.severity == *s).count()))
+        .collect()
+}
+
+pub fn render(format: Format, report: &Report, color: bool) -> String {
+    match format {
+        Format::Table => table::render(report, color),
+        Format::Json => json::render(report),
+        Format::Sarif => sarif::render(report),
+        Format::Github => github::render(report),
+    }
+}

@@ -1,0 +1,99 @@
+//! Human output: one table per file, then a summary line.
+
+use comfy_table::{presets, Cell, Color, ContentArrangement, Table};
+
+use crate::finding::Severity;
+use crate::report::{counts, full_message, resolve, Report};
+
+fn color_of(s: Severity) -> Color {
+    match s {
+        Severity::Critical => Color::Magenta,
+        Severity::High => Color::Red,
+        Severity::Medium => Color::Yellow,
+        Severity::Low => Color::Cyan,
+        Severity::Info => Color::Grey,
+    }
+}
+
+pub fn render(report: &Report, color: bool) -> String {
+    let mut out = String::new();
+    let mut groups: Vec<(String, Vec<usize>)> = vec![];
+    for (i, f) in report.findings.iter().enumerate() {
+        let r = resolve(&f.loc, report.sources);
+        let file = if r.file.is_empty() {
+            "(live)".to_string()
+        } else {
+            r.file
+        };
+        match groups.last_mut() {
+            Some((g, v)) if *g == file => v.push(i),
+            _ => groups.push((file, vec![i])),
+        }
+    }
+    let width = terminal_width();
+    for (file, idx) in &groups {
+        out.push_str(file);
+        out.push('\n');
+        let mut t = Table::new();
+        t.load_style(presets::UTF8_FULL_CONDENSED)
+            .set_content_arrangement(ContentArrangement::Dynamic)
+            .set_width(width)
+            .set_header(vec!["severity", "rule", "line:col", "object", "message"]);
+        if !color {
+            t.force_no_tty();
+        }
+        for &i in idx {
+            let f = &report.findings[i];
+            let r = resolve(&f.loc, report.sources);
+            let location = match &r.api_path {
+                Some(p) => p.clone(),
+                None => format!("{}:{}", r.line, r.column),
+            };
+            let mut sev = Cell::new(f.severity.as_str());
+            if color {
+                sev = sev.fg(color_of(f.severity));
+            }
+            t.add_row(vec![
+                sev,
+                Cell::new(f.rule),
+                Cell::new(location),
+                Cell::new(f.object.qualified_name()),
+                Cell::new(full_message(f, &r)),
+            ]);
+        }
+        out.push_str(&t.to_string());
+        out.push_str("\n\n");
+    }
+    for e in report.errors {
+        out.push_str(&format!("error: {e}\n"));
+    }
+    if !report.errors.is_empty() {
+        out.push('\n');
+    }
+    let by_sev: Vec<String> = counts(report.findings)
+        .into_iter()
+        .filter(|(_, n)| *n > 0)
+        .map(|(s, n)| format!("{n} {s}"))
+        .collect();
+    out.push_str(&format!(
+        "{} finding{}{}; {} file{} scanned, {} failed\n",
+        report.findings.len(),
+        if report.findings.len() == 1 { "" } else { "s" },
+        if by_sev.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", by_sev.join(", "))
+        },
+        report.files_scanned,
+        if report.files_scanned == 1 { "" } else { "s" },
+        report.files_failed
+    ));
+    out
+}
+
+fn terminal_width() -> u16 {
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(120)
+}

@@ -1,0 +1,14 @@
+//! SA6xx: health and update policy.
+
+pub mod healthcheck_disabled;
+pub mod no_healthcheck;
+pub mod no_rollback_config;
+pub mod restart_policy_unbounded;
+pub mod update_failure_action_not_rollback;
+
+use crate::model::{Loc, Service};
+
+/// Where a missing `deploy.*` setting is reported: the `deploy` key, else the service key.
+pub fn deploy_anchor(svc: &Service) -> &Loc {
+    svc.deploy.loc.as_ref().unwrap_or(&svc.loc)
+}

@@ -1,0 +1,31 @@
+//! SA601: neither the service nor (when known) its image defines a healthcheck: swarm routes to
+//! and keeps tasks that are up but broken, and updates cannot detect failure.
+
+use crate::model::{Deployment, ImageFact};
+use crate::rules::Sink;
+
+pub fn check(d: &Deployment, sink: &mut Sink) {
+    for svc in &d.services {
+        if svc.is_job() {
+            continue;
+        }
+        let own_test = svc
+            .healthcheck
+            .as_ref()
+            .is_some_and(|h| h.is_disabled() || h.test.as_ref().is_some_and(|t| !t.is_empty()));
+        if own_test {
+            continue; // disabled is SA602
+        }
+        let loc = svc.healthcheck.as_ref().map_or(&svc.loc, |h| &h.loc);
+        match svc.image_info.has_healthcheck {
+            ImageFact::Known(true) => {}
+            ImageFact::Known(false) => {
+                sink.service(svc, loc, "healthcheck", "no healthcheck: neither the service nor its image defines one, so swarm keeps and routes to tasks that are running but broken");
+            }
+            ImageFact::Unknown => {
+                let f = sink.service(svc, loc, "healthcheck", "no `healthcheck`: unless the image defines a HEALTHCHECK (not checked in file mode), swarm keeps and routes to tasks that are running but broken");
+                f.unknown = true;
+            }
+        }
+    }
+}

@@ -1,0 +1,52 @@
+//! SA5xx: images.
+
+pub mod image_not_digest_pinned;
+pub mod latest_or_implicit_tag;
+
+/// An image reference split the way docker does: `[host[:port]/]path[:tag][@digest]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageRef<'a> {
+    pub name: &'a str,
+    pub tag: Option<&'a str>,
+    pub digest: Option<&'a str>,
+}
+
+pub fn parse_ref(image: &str) -> ImageRef<'_> {
+    let image = image.trim();
+    let (rest, digest) = match image.split_once('@') {
+        Some((r, d)) => (r, Some(d)),
+        None => (image, None),
+    };
+    // a ':' after the last '/' separates the tag; before it, it is a registry port
+    let last_slash = rest.rfind('/').map_or(0, |i| i + 1);
+    match rest[last_slash..].rfind(':') {
+        Some(i) => ImageRef {
+            name: &rest[..last_slash + i],
+            tag: Some(&rest[last_slash + i + 1..]),
+            digest,
+        },
+        None => ImageRef {
+            name: rest,
+            tag: None,
+            digest,
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn references() {
+        assert_eq!(parse_ref("nginx").tag, None);
+        assert_eq!(parse_ref("nginx:1.27").tag, Some("1.27"));
+        let r = parse_ref("registry.local:5000/team/app");
+        assert_eq!((r.name, r.tag), ("registry.local:5000/team/app", None));
+        let r = parse_ref("registry.local:5000/app:2@sha256:abc");
+        assert_eq!(
+            (r.name, r.tag, r.digest),
+            ("registry.local:5000/app", Some("2"), Some("sha256:abc"))
+        );
+    }
+}

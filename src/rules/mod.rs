@@ -1,0 +1,193 @@
+//! The rule registry: one table, one line per rule. A rule is a quartet: its documentation in
+//! `rules/<ID>-<name>.md` (embedded here, rendered everywhere), its logic in
+//! `src/rules/<family>/<name>.rs`, fail/pass fixtures in `fixtures/<ID>/`, and the driver test.
+
+pub mod catalog;
+pub mod health;
+pub mod identity;
+pub mod image;
+pub mod network;
+pub mod resources;
+pub mod secrets;
+pub mod stack_deploy;
+
+use crate::finding::{Finding, ObjectKind, ObjectRef, Severity};
+use crate::model::{Deployment, Loc, Service};
+
+pub use catalog::RuleMeta;
+
+/// A rule: its documentation (with TOML front matter) and its check.
+pub struct Rule {
+    pub doc: &'static str,
+    pub check: fn(&Deployment, &mut Sink),
+}
+
+macro_rules! rule {
+    ($file:literal, $check:path) => {
+        Rule {
+            doc: include_str!(concat!("../../rules/", $file, ".md")),
+            check: $check,
+        }
+    };
+}
+
+/// Every rule, in id order.
+pub static RULES: &[Rule] = &[
+    rule!(
+        "SA001-hardening-key-ignored-by-stack-deploy",
+        stack_deploy::hardening_key_ignored::check
+    ),
+    rule!(
+        "SA002-dangerous-key-ignored-by-stack-deploy",
+        stack_deploy::dangerous_key_ignored::check
+    ),
+    rule!(
+        "SA003-key-makes-deploy-fail",
+        stack_deploy::key_makes_deploy_fail::check
+    ),
+    rule!(
+        "SA004-unresolved-variable",
+        stack_deploy::unresolved_variable::check
+    ),
+    rule!(
+        "SA101-service-runs-as-root",
+        identity::service_runs_as_root::check
+    ),
+    rule!(
+        "SA102-dangerous-capability-added",
+        identity::dangerous_capability_added::check
+    ),
+    rule!(
+        "SA104-runtime-socket-mounted",
+        identity::runtime_socket_mounted::check
+    ),
+    rule!(
+        "SA105-sensitive-host-path-mounted",
+        identity::sensitive_host_path_mounted::check
+    ),
+    rule!("SA106-host-network", identity::host_network::check),
+    rule!(
+        "SA201-overlay-network-not-encrypted",
+        network::overlay_network_not_encrypted::check
+    ),
+    rule!(
+        "SA203-port-published-on-routing-mesh",
+        network::port_published_on_routing_mesh::check
+    ),
+    rule!(
+        "SA204-host-ip-binding-dropped",
+        network::host_ip_binding_dropped::check
+    ),
+    rule!(
+        "SA205-sensitive-port-published",
+        network::sensitive_port_published::check
+    ),
+    rule!("SA301-no-memory-limit", resources::no_memory_limit::check),
+    rule!("SA302-no-cpu-limit", resources::no_cpu_limit::check),
+    rule!("SA303-no-pids-limit", resources::no_pids_limit::check),
+    rule!("SA305-single-replica", resources::single_replica::check),
+    rule!(
+        "SA401-plaintext-secret-in-environment",
+        secrets::plaintext_secret_in_environment::check
+    ),
+    rule!(
+        "SA402-credential-pattern-in-value",
+        secrets::credential_pattern_in_value::check
+    ),
+    rule!(
+        "SA405-credentials-in-url",
+        secrets::credentials_in_url::check
+    ),
+    rule!(
+        "SA501-latest-or-implicit-tag",
+        image::latest_or_implicit_tag::check
+    ),
+    rule!(
+        "SA502-image-not-digest-pinned",
+        image::image_not_digest_pinned::check
+    ),
+    rule!("SA601-no-healthcheck", health::no_healthcheck::check),
+    rule!(
+        "SA602-healthcheck-disabled",
+        health::healthcheck_disabled::check
+    ),
+    rule!(
+        "SA603-update-failure-action-not-rollback",
+        health::update_failure_action_not_rollback::check
+    ),
+    rule!(
+        "SA605-no-rollback-config",
+        health::no_rollback_config::check
+    ),
+    rule!(
+        "SA606-restart-policy-unbounded",
+        health::restart_policy_unbounded::check
+    ),
+];
+
+/// Collects one rule's findings, with the rule's id and default severity filled in.
+pub struct Sink<'a> {
+    meta: &'static RuleMeta,
+    out: &'a mut Vec<Finding>,
+}
+
+impl<'a> Sink<'a> {
+    pub fn new(meta: &'static RuleMeta, out: &'a mut Vec<Finding>) -> Self {
+        Sink { meta, out }
+    }
+
+    /// Report a finding; the returned reference lets the rule raise or lower the severity or
+    /// mark the finding as unknown.
+    pub fn report(
+        &mut self,
+        object: ObjectRef,
+        loc: &Loc,
+        key: impl Into<String>,
+        message: impl Into<String>,
+    ) -> &mut Finding {
+        self.out.push(Finding {
+            rule: self.meta.id_static(),
+            severity: self.meta.severity,
+            message: message.into(),
+            loc: loc.clone(),
+            object,
+            unknown: false,
+            key: key.into(),
+            fix_available: false,
+        });
+        let last = self.out.len() - 1;
+        &mut self.out[last]
+    }
+
+    /// Report on a service.
+    pub fn service(
+        &mut self,
+        svc: &Service,
+        loc: &Loc,
+        key: impl Into<String>,
+        message: impl Into<String>,
+    ) -> &mut Finding {
+        self.report(
+            ObjectRef::new(ObjectKind::Service, &svc.name),
+            loc,
+            key,
+            message,
+        )
+    }
+
+    pub fn default_severity(&self) -> Severity {
+        self.meta.severity
+    }
+}
+
+/// Run `check` of one rule over a deployment (used by tests of single rules).
+pub fn run_rule(id: &str, d: &Deployment) -> Vec<Finding> {
+    let mut out = vec![];
+    for (rule, meta) in RULES.iter().zip(catalog::all()) {
+        if meta.id == id {
+            let mut sink = Sink::new(meta, &mut out);
+            (rule.check)(d, &mut sink);
+        }
+    }
+    out
+}

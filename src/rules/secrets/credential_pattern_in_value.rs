@@ -1,0 +1,39 @@
+//! SA402: a provider token, private key, JWT or high-entropy string in a value that lands in the
+//! service spec (environment, labels, command, healthcheck, logging options).
+
+use crate::detect::{find_credentials, find_high_entropy, SecretKind};
+use crate::finding::Severity;
+use crate::model::Deployment;
+use crate::rules::secrets::fields;
+use crate::rules::Sink;
+
+pub fn check(d: &Deployment, sink: &mut Sink) {
+    for svc in &d.services {
+        for field in fields(svc) {
+            if !field.val.is_known() {
+                continue;
+            }
+            let mut hits = find_credentials(&field.val.text);
+            if hits.is_empty() && !field.secret_named && !field.place.starts_with("environment") {
+                hits = find_high_entropy(&field.val.text);
+            }
+            let mut kinds: Vec<SecretKind> = hits.iter().map(|h| h.kind).collect();
+            kinds.dedup();
+            for kind in kinds {
+                let f = sink.service(
+                    svc,
+                    &field.val.loc,
+                    format!("{}#{}", field.place, kind.label()),
+                    format!(
+                        "{} contains what looks like a {} (value hidden): revoke and rotate it, then deliver it as a Docker secret",
+                        field.place,
+                        kind.label()
+                    ),
+                );
+                if !kind.is_high_confidence() {
+                    f.severity = Severity::High.min(f.severity);
+                }
+            }
+        }
+    }
+}

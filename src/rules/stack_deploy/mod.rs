@@ -1,0 +1,9 @@
+//! SA0xx: stack-deploy semantics — keys swarm ignores or rejects, unresolved variables.
+
+pub mod dangerous_key_ignored;
+pub mod hardening_key_ignored;
+pub mod key_makes_deploy_fail;
+pub mod unresolved_variable;
+
+/// Ignored keys that the user adds to harden a service (SA001); every other ignored key is SA002.
+pub const HARDENING_KEYS: &[&str] = &["security_opt", "tmpfs"];

@@ -1,0 +1,170 @@
+//! Fixture-driven rule tests. Every file `fixtures/<ID>/fail.*.yml` must produce exactly the
+//! findings of rule <ID> marked by `# expect: <ID>` comments (on the reported line), and every
+//! `fixtures/<ID>/pass.*.yml` none of that rule. Adding a case means adding a file.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use swarmaudit::engine::{self, Selection};
+use swarmaudit::load;
+use swarmaudit::model::interpolate::Env;
+use swarmaudit::report::resolve;
+use swarmaudit::rules::catalog;
+
+fn fixtures_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
+}
+
+/// Lines (1-based) that carry `# expect: ID` for this rule, with multiplicity (`ID x2`).
+fn expected_lines(text: &str, id: &str) -> Vec<usize> {
+    let mut out = vec![];
+    for (i, line) in text.lines().enumerate() {
+        let Some(pos) = line.find("# expect:") else {
+            continue;
+        };
+        for item in line[pos + 9..].split(',') {
+            let mut parts = item.split_whitespace();
+            if parts.next() == Some(id) {
+                let n = parts
+                    .next()
+                    .and_then(|m| m.strip_prefix('x'))
+                    .and_then(|m| m.parse().ok())
+                    .unwrap_or(1);
+                out.extend(std::iter::repeat_n(i + 1, n));
+            }
+        }
+    }
+    out
+}
+
+/// Lines of this rule's findings in one fixture file (or `-c` fixture directory).
+fn reported_lines(files: &[PathBuf], id: &str) -> Result<Vec<(String, usize)>, String> {
+    let loaded = load::load_all(&[files.to_vec()], &[false], &Env::empty());
+    if !loaded.errors.is_empty() {
+        return Err(format!("{:?}", loaded.errors));
+    }
+    let sel = Selection {
+        select: vec![id.to_string()],
+        ignore: vec![],
+    };
+    let findings = engine::run(&loaded.stacks, &sel, &loaded.sources);
+    let mut lines: Vec<(String, usize)> = findings
+        .iter()
+        .filter(|f| f.rule == id)
+        .map(|f| {
+            let r = resolve(&f.loc, &loaded.sources);
+            (r.file, r.line)
+        })
+        .collect();
+    lines.sort();
+    Ok(lines)
+}
+
+/// A fixture case: a single file, or a directory of files merged in name order with `-c`.
+fn case_files(path: &Path) -> Vec<PathBuf> {
+    if path.is_dir() {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(path)
+            .expect("read fixture dir")
+            .map(|e| e.expect("entry").path())
+            .filter(|p| p.extension().is_some_and(|e| e == "yml" || e == "yaml"))
+            .collect();
+        files.sort();
+        files
+    } else {
+        vec![path.to_path_buf()]
+    }
+}
+
+#[test]
+fn every_fixture_reports_exactly_its_expectations() {
+    let mut failures = vec![];
+    let mut per_rule: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+    for rule_dir in std::fs::read_dir(fixtures_dir()).expect("fixtures/") {
+        let rule_dir = rule_dir.expect("entry").path();
+        let Some(id) = rule_dir
+            .file_name()
+            .and_then(|n| n.to_str())
+            .map(str::to_string)
+        else {
+            continue;
+        };
+        if catalog::find(&id).is_none() {
+            continue; // not a rule directory (e.g. shared inputs)
+        }
+        let mut cases: Vec<PathBuf> = std::fs::read_dir(&rule_dir)
+            .expect("rule fixtures")
+            .map(|e| e.expect("entry").path())
+            .collect();
+        cases.sort();
+        for case in cases {
+            let name = case
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or("")
+                .to_string();
+            let is_fail = name.starts_with("fail.");
+            let is_pass = name.starts_with("pass.");
+            if !is_fail && !is_pass {
+                continue;
+            }
+            let files = case_files(&case);
+            let mut expected = vec![];
+            for f in &files {
+                let text = std::fs::read_to_string(f).expect("fixture text");
+                let shown = swarmaudit::source::display_path(f);
+                expected.extend(
+                    expected_lines(&text, &id)
+                        .into_iter()
+                        .map(|l| (shown.clone(), l)),
+                );
+            }
+            expected.sort();
+            let entry = per_rule.entry(id.clone()).or_default();
+            if is_fail {
+                entry.0 += 1;
+                if expected.is_empty() {
+                    failures.push(format!(
+                        "{}: a fail fixture needs `# expect: {id}` markers",
+                        case.display()
+                    ));
+                }
+            } else {
+                entry.1 += 1;
+                if !expected.is_empty() {
+                    failures.push(format!(
+                        "{}: a pass fixture must not expect findings",
+                        case.display()
+                    ));
+                }
+            }
+            match reported_lines(&files, &id) {
+                Err(e) => failures.push(format!("{}: failed to load: {e}", case.display())),
+                Ok(got) if got != expected => failures.push(format!(
+                    "{}: {id} expected at {:?}, reported at {:?}",
+                    case.display(),
+                    expected,
+                    got
+                )),
+                Ok(_) => {}
+            }
+        }
+    }
+    for m in catalog::all() {
+        match per_rule.get(&m.id) {
+            Some((f, p)) if *f > 0 && *p > 0 => {}
+            _ => failures.push(format!(
+                "{}: needs at least one fail.* and one pass.* fixture in fixtures/{}/",
+                m.id, m.id
+            )),
+        }
+    }
+    assert!(failures.is_empty(), "\n{}\n", failures.join("\n"));
+}
+
+#[test]
+fn expectation_markers_parse() {
+    let text = "a: 1 # expect: SA101\nb: 2 # expect: SA101 x2, SA102\nc: 3\n";
+    assert_eq!(expected_lines(text, "SA101"), vec![1, 2, 2]);
+    assert_eq!(expected_lines(text, "SA102"), vec![2]);
+    assert!(expected_lines(text, "SA103").is_empty());
+}

@@ -10,7 +10,7 @@ use crate::exit::ExitStatus;
 use crate::finding::Severity;
 use crate::load::{self, FileError};
 use crate::model::interpolate::Env;
-use crate::report::{self, Format, Report};
+use crate::report::{self, Format, Report, Reported};
 use crate::rules::catalog;
 
 #[derive(Parser, Debug)]
@@ -208,9 +208,10 @@ fn build_env(files: &[PathBuf], errors: &mut Vec<FileError>) -> Env {
 
 /// The result of a scan before rendering (also used by tests and benchmarks).
 pub struct ScanOutcome {
-    pub loaded: load::Loaded,
-    pub findings: Vec<crate::finding::Finding>,
+    pub findings: Vec<Reported>,
     pub errors: Vec<FileError>,
+    pub files_scanned: usize,
+    pub files_failed: usize,
 }
 
 pub fn scan_paths(
@@ -240,14 +241,114 @@ pub fn scan_paths(
         errors.extend(d.errors);
         (d.stacks, d.walked)
     };
-    let mut loaded = load::load_all(&stacks, &walked, &env);
-    errors.append(&mut loaded.errors);
-    let findings = engine::run(&loaded.stacks, selection, &loaded.sources);
+    let files_failed_before = errors.len();
+    let audit = audit_stacks(&stacks, &walked, &env, selection);
+    errors.extend(audit.errors);
     Ok(ScanOutcome {
-        loaded,
-        findings,
+        findings: audit.findings,
         errors,
+        files_scanned: audit.files_scanned,
+        files_failed: audit.files_failed + files_failed_before,
     })
+}
+
+/// What auditing a list of stacks produced.
+#[derive(Default)]
+struct Audit {
+    findings: Vec<Reported>,
+    errors: Vec<FileError>,
+    files_scanned: usize,
+    files_failed: usize,
+}
+
+/// Audit stacks one at a time (load, run rules, render locations, drop the text and model, so
+/// memory stays bounded per file), spread over the machine's cores; the result is sorted and
+/// therefore independent of the thread count.
+fn audit_stacks(
+    stacks: &[Vec<PathBuf>],
+    walked: &[bool],
+    env: &Env,
+    selection: &Selection,
+) -> Audit {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, 8)
+        .min(stacks.len().max(1));
+    let chunk = stacks.len().div_ceil(threads).max(1);
+    let work = |range: std::ops::Range<usize>| {
+        let mut loaded = load::Loaded::default();
+        let mut audit = Audit::default();
+        for i in range {
+            let first = loaded.sources.len();
+            load::load_stack(
+                &mut loaded,
+                &stacks[i],
+                walked.get(i).copied().unwrap_or(false),
+                env,
+            );
+            for d in loaded.stacks.drain(..) {
+                audit.findings.extend(
+                    engine::run_one(&d, selection)
+                        .into_iter()
+                        .map(|f| Reported::new(f, &loaded.sources)),
+                );
+            }
+            loaded.sources.release_text_from(first);
+        }
+        audit.errors = loaded.errors;
+        audit.files_scanned = loaded.files_scanned;
+        audit.files_failed = loaded.files_failed;
+        audit
+    };
+    let parts: Vec<Audit> = if threads <= 1 {
+        vec![work(0..stacks.len())]
+    } else {
+        std::thread::scope(|scope| {
+            let ranges: Vec<_> = (0..threads)
+                .map(|t| (t * chunk).min(stacks.len())..((t + 1) * chunk).min(stacks.len()))
+                .collect();
+            let handles: Vec<_> = ranges
+                .iter()
+                .map(|range| {
+                    let (work, range) = (&work, range.clone());
+                    std::thread::Builder::new()
+                        .stack_size(8 << 20)
+                        .spawn_scoped(scope, move || work(range))
+                })
+                .collect();
+            handles
+                .into_iter()
+                .zip(ranges)
+                .map(|(h, range)| match h {
+                    // no thread to be had: do the work here
+                    Err(_) => work(range),
+                    Ok(h) => h.join().unwrap_or_else(|_| Audit {
+                        errors: range
+                            .flat_map(|i| stacks[i].iter())
+                            .map(|p| FileError {
+                                file: crate::source::display_path(p),
+                                line: None,
+                                column: None,
+                                message:
+                                    "internal error while auditing this file; please report it"
+                                        .into(),
+                            })
+                            .collect(),
+                        ..Audit::default()
+                    }),
+                })
+                .collect()
+        })
+    };
+    let mut all = Audit::default();
+    for p in parts {
+        all.findings.extend(p.findings);
+        all.errors.extend(p.errors);
+        all.files_scanned += p.files_scanned;
+        all.files_failed += p.files_failed;
+    }
+    report::sort(&mut all.findings);
+    all
 }
 
 fn scan(args: ScanArgs) -> ExitStatus {
@@ -269,20 +370,8 @@ fn scan(args: ScanArgs) -> ExitStatus {
     let report = Report {
         findings: &outcome.findings,
         errors: &outcome.errors,
-        sources: &outcome.loaded.sources,
-        files_scanned: outcome.loaded.files_scanned,
-        files_failed: outcome.loaded.files_failed
-            + outcome
-                .errors
-                .iter()
-                .filter(|e| e.line.is_none())
-                .count()
-                .saturating_sub(
-                    outcome
-                        .loaded
-                        .files_failed
-                        .min(outcome.errors.iter().filter(|e| e.line.is_none()).count()),
-                ),
+        files_scanned: outcome.files_scanned,
+        files_failed: outcome.files_failed,
     };
     let to_tty = args.output.is_none() && std::io::stdout().is_terminal();
     let color = args.format == Format::Table && to_tty && std::env::var_os("NO_COLOR").is_none();
@@ -314,7 +403,9 @@ fn scan(args: ScanArgs) -> ExitStatus {
         return ExitStatus::Error;
     }
     match args.fail_on.threshold() {
-        Some(t) if outcome.findings.iter().any(|f| f.severity >= t) => ExitStatus::GateFailed,
+        Some(t) if outcome.findings.iter().any(|r| r.finding.severity >= t) => {
+            ExitStatus::GateFailed
+        }
         _ => ExitStatus::Pass,
     }
 }

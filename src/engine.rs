@@ -3,7 +3,6 @@
 use crate::finding::Finding;
 use crate::model::Deployment;
 use crate::rules::{catalog, Sink, RULES};
-use crate::source::SourceMap;
 
 /// `--select` / `--ignore`: rule ids or id prefixes such as `SA2`.
 #[derive(Debug, Clone, Default)]
@@ -32,33 +31,22 @@ impl Selection {
     }
 }
 
-pub fn run(stacks: &[Deployment], selection: &Selection, sources: &SourceMap) -> Vec<Finding> {
+/// Run the selected rules over one deployment. Findings come unsorted (see
+/// [`crate::report::sort`]); duplicates (same rule, place, object and key) are removed.
+pub fn run_one(d: &Deployment, selection: &Selection) -> Vec<Finding> {
     let mut out = vec![];
-    for d in stacks {
-        for (rule, meta) in RULES.iter().zip(catalog::all()) {
-            if selection.enabled(&meta.id) {
-                let mut sink = Sink::new(meta, &mut out);
-                (rule.check)(d, &mut sink);
-            }
+    for (rule, meta) in RULES.iter().zip(catalog::all()) {
+        if selection.enabled(&meta.id) {
+            let mut sink = Sink::new(meta, &mut out);
+            (rule.check)(d, &mut sink);
         }
     }
-    sort(&mut out, sources);
-    out.dedup_by(|a, b| {
-        a.rule == b.rule && a.loc == b.loc && a.key == b.key && a.object == b.object
-    });
+    let mut seen = std::collections::HashSet::new();
+    out.retain(|f| seen.insert((f.rule, f.loc.clone(), f.object.clone(), f.key.clone())));
     out
 }
 
-/// Deterministic order: file, position, rule.
-pub fn sort(findings: &mut [Finding], sources: &SourceMap) {
-    findings.sort_by(|a, b| {
-        let key = |f: &Finding| {
-            let (file, off) = match f.loc.span() {
-                Some(s) => (sources.get(s.file).display.clone(), s.start),
-                None => (String::new(), 0),
-            };
-            (file, off, f.rule, f.object.clone(), f.key.clone())
-        };
-        key(a).cmp(&key(b))
-    });
+/// Run the selected rules over several deployments.
+pub fn run(stacks: &[Deployment], selection: &Selection) -> Vec<Finding> {
+    stacks.iter().flat_map(|d| run_one(d, selection)).collect()
 }

@@ -112,6 +112,15 @@ impl SourceMap {
         self.files.len()
     }
 
+    /// Drop the text of files `from..` once their findings are rendered, so memory stays
+    /// bounded per file rather than growing with the number of files scanned.
+    pub fn release_text_from(&mut self, from: usize) {
+        for f in self.files.iter_mut().skip(from) {
+            f.text = String::new();
+            f.line_starts = vec![0];
+        }
+    }
+
     pub fn is_empty(&self) -> bool {
         self.files.is_empty()
     }

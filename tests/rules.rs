@@ -47,7 +47,7 @@ fn reported_lines(files: &[PathBuf], id: &str) -> Result<Vec<(String, usize)>, S
         select: vec![id.to_string()],
         ignore: vec![],
     };
-    let findings = engine::run(&loaded.stacks, &sel, &loaded.sources);
+    let findings = engine::run(&loaded.stacks, &sel);
     let mut lines: Vec<(String, usize)> = findings
         .iter()
         .filter(|f| f.rule == id)

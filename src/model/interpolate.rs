@@ -108,7 +108,11 @@ pub fn interpolate(template: &str, env: &Env) -> Result<Interpolated, String> {
             .map(|g| g.as_str())
             .unwrap_or("");
         if subst.is_empty() {
-            return Err(format!("invalid interpolation template {template:?}: `$` must be followed by a variable name, `{{NAME}}` or `$`"));
+            // never echo the value: it may be a secret
+            let at = template[..m.start()].chars().count() + 1;
+            return Err(format!(
+                "invalid `$` at character {at} of this value: docker stack deploy fails with \"Invalid template\"; write `$$` for a literal `$`, or `${{NAME}}` for a variable"
+            ));
         }
         let v = substitute(subst, env, &mut out)?;
         out.value.push_str(&v);

@@ -165,7 +165,8 @@ const HEALTHCHECK_KEYS: &[&str] = &[
     "test",
     "timeout",
 ];
-const RESOURCE_KEYS: &[&str] = &["cpus", "memory", "pids", "generic_resources", "devices"];
+const LIMIT_KEYS: &[&str] = &["cpus", "memory", "pids"];
+const RESERVATION_KEYS: &[&str] = &["cpus", "memory", "generic_resources"];
 const RESTART_KEYS: &[&str] = &["condition", "delay", "max_attempts", "window"];
 const UPDATE_KEYS: &[&str] = &[
     "parallelism",
@@ -340,9 +341,11 @@ pub fn lower(root: &Node) -> Lowered {
     if let Some(v) = root.get("version") {
         if let Some(val) = lw.scalar(v, "version") {
             let t = val.text.trim();
+            // docker/cli ships schemas 3.0–3.13 (3.14 in newer releases); anything else fails
+            // with "unsupported Compose file version"
             let ok = t == "3"
                 || t.strip_prefix("3.")
-                    .is_some_and(|m| m.parse::<u32>().is_ok());
+                    .is_some_and(|m| m.parse::<u32>().is_ok_and(|m| m <= 14));
             if !ok && val.is_known() {
                 d.rejected.push(KeyUse {
                     key: "version".into(),
@@ -524,16 +527,16 @@ fn lower_service(lw: &mut Lowerer, name: String, key: &Node, v: &Node) -> Servic
             "cap_drop" => s.cap_drop = lw.scalars(val, &what),
             "command" => s.command = lw.scalars(val, &what),
             "entrypoint" => s.entrypoint = lw.scalars(val, &what),
-            "env_file" => s.env_files = lw.scalars(val, &what),
+            "env_file" => s.env_files = env_files(lw, val, &what, &mut s.rejected),
             "environment" => s.environment = lw.key_vals(val, &what),
             "labels" => s.labels = lw.key_vals(val, &what),
             "restart" => s.restart = lw.scalar(val, &what),
             "networks" => s.networks = Some(service_networks(lw, val, &what)),
-            "ports" => s.ports = ports(lw, val, &what),
-            "volumes" => s.mounts = mounts(lw, val, &what),
-            "secrets" => s.secrets = file_refs(lw, val, &what),
-            "configs" => s.configs = file_refs(lw, val, &what),
-            "healthcheck" => s.healthcheck = Some(healthcheck(lw, val, &what, &mut s.rejected)),
+            "ports" => s.ports = ports(lw, val, &what, &mut s.rejected),
+            "volumes" => s.mounts = mounts(lw, val, &what, &mut s.rejected),
+            "secrets" => s.secrets = file_refs(lw, val, &what, &mut s.rejected),
+            "configs" => s.configs = file_refs(lw, val, &what, &mut s.rejected),
+            "healthcheck" => s.healthcheck = Some(healthcheck(lw, k, val, &what, &mut s.rejected)),
             "logging" => {
                 if let Some(o) = val.get("options") {
                     s.logging_options = lw.key_vals(o, &format!("{what}.options"));
@@ -544,6 +547,30 @@ fn lower_service(lw: &mut Lowerer, name: String, key: &Node, v: &Node) -> Servic
         }
     }
     s
+}
+
+/// `env_file: a.env`, `[a.env, b.env]`; the compose-spec long form `{path, required}` is
+/// rejected by stack deploy's schema (SA003) but its path is still read.
+fn env_files(lw: &mut Lowerer, n: &Node, what: &str, rejected: &mut Vec<KeyUse>) -> Vec<Val> {
+    let Kind::Seq(items) = &n.kind else {
+        return lw.scalars(n, what);
+    };
+    let mut out = vec![];
+    for item in items {
+        if item.as_map().is_some() {
+            rejected.push(KeyUse {
+                key: "env_file[].path".into(),
+                loc: loc(item),
+                value: None,
+            });
+            if let Some(p) = item.get("path").and_then(|p| lw.scalar(p, what)) {
+                out.push(p);
+            }
+        } else if let Some(v) = lw.scalar(item, what) {
+            out.push(v);
+        }
+    }
+    out
 }
 
 fn service_networks(lw: &mut Lowerer, n: &Node, what: &str) -> Vec<Val> {
@@ -607,7 +634,7 @@ pub fn parse_short_port(spec: &str) -> Result<ShortPort, String> {
     Ok((ip.filter(|i| !i.is_empty()), published, target, proto))
 }
 
-fn ports(lw: &mut Lowerer, n: &Node, what: &str) -> Vec<Port> {
+fn ports(lw: &mut Lowerer, n: &Node, what: &str, rejected: &mut Vec<KeyUse>) -> Vec<Port> {
     let Some(items) = seq(lw, n, what) else {
         return vec![];
     };
@@ -615,14 +642,7 @@ fn ports(lw: &mut Lowerer, n: &Node, what: &str) -> Vec<Port> {
     for item in items {
         match &item.kind {
             Kind::Map(_) => {
-                let mut rej = vec![];
-                lw.check_keys(item, PORT_KEYS, "ports[].", &mut rej);
-                for r in &rej {
-                    lw.diags.push(Diag {
-                        span: r.loc.span().unwrap_or(item.span),
-                        message: format!("`{}` is not allowed in a port by stack deploy's schema (only target, published, protocol, mode)", r.key.trim_start_matches("ports[].")),
-                    });
-                }
+                lw.check_keys(item, PORT_KEYS, "ports[].", rejected);
                 let num = |lw: &mut Lowerer, k: &str| {
                     item.get(k).and_then(|x| lw.scalar(x, k)).and_then(|v| {
                         if !v.is_known() {
@@ -708,7 +728,7 @@ fn is_bind_source(s: &str) -> bool {
         || (s.len() >= 2 && s.as_bytes()[1] == b':' && s.as_bytes()[0].is_ascii_alphabetic())
 }
 
-fn mounts(lw: &mut Lowerer, n: &Node, what: &str) -> Vec<Mount> {
+fn mounts(lw: &mut Lowerer, n: &Node, what: &str, rejected: &mut Vec<KeyUse>) -> Vec<Mount> {
     let Some(items) = seq(lw, n, what) else {
         return vec![];
     };
@@ -716,17 +736,7 @@ fn mounts(lw: &mut Lowerer, n: &Node, what: &str) -> Vec<Mount> {
     for item in items {
         match &item.kind {
             Kind::Map(_) => {
-                let mut rej = vec![];
-                lw.check_keys(item, VOLUME_MOUNT_KEYS, "volumes[].", &mut rej);
-                for r in &rej {
-                    lw.diags.push(Diag {
-                        span: r.loc.span().unwrap_or(item.span),
-                        message: format!(
-                            "`{}` is not allowed in a volume by stack deploy's schema",
-                            r.key.trim_start_matches("volumes[].")
-                        ),
-                    });
-                }
+                lw.check_keys(item, VOLUME_MOUNT_KEYS, "volumes[].", rejected);
                 let kind = match item.get("type").and_then(|t| t.scalar_text()).as_deref() {
                     Some("bind") => MountKind::Bind,
                     Some("volume") => MountKind::Volume,
@@ -823,7 +833,7 @@ fn short_mount(v: &Val) -> Mount {
     }
 }
 
-fn file_refs(lw: &mut Lowerer, n: &Node, what: &str) -> Vec<FileRef> {
+fn file_refs(lw: &mut Lowerer, n: &Node, what: &str, rejected: &mut Vec<KeyUse>) -> Vec<FileRef> {
     let Some(items) = seq(lw, n, what) else {
         return vec![];
     };
@@ -831,17 +841,8 @@ fn file_refs(lw: &mut Lowerer, n: &Node, what: &str) -> Vec<FileRef> {
     for item in items {
         match &item.kind {
             Kind::Map(_) => {
-                let mut rej = vec![];
-                lw.check_keys(item, FILE_REF_KEYS, "", &mut rej);
-                for r in &rej {
-                    lw.diags.push(Diag {
-                        span: r.loc.span().unwrap_or(item.span),
-                        message: format!(
-                            "`{}` is not allowed in `{what}` by stack deploy's schema",
-                            r.key
-                        ),
-                    });
-                }
+                let section = what.rsplit('.').next().unwrap_or(what);
+                lw.check_keys(item, FILE_REF_KEYS, &format!("{section}[]."), rejected);
                 let Some(source) = item.get("source").and_then(|s| lw.scalar(s, "source")) else {
                     lw.err(item, format!("an entry of `{what}` needs `source`"));
                     continue;
@@ -875,15 +876,22 @@ fn file_refs(lw: &mut Lowerer, n: &Node, what: &str) -> Vec<FileRef> {
     out
 }
 
-fn healthcheck(lw: &mut Lowerer, n: &Node, what: &str, rejected: &mut Vec<KeyUse>) -> Healthcheck {
+fn healthcheck(
+    lw: &mut Lowerer,
+    key: &Node,
+    n: &Node,
+    what: &str,
+    rejected: &mut Vec<KeyUse>,
+) -> Healthcheck {
     lw.check_keys(n, HEALTHCHECK_KEYS, "healthcheck.", rejected);
     lw.map(n, what);
     let get =
         |lw: &mut Lowerer, k: &str| n.get(k).and_then(|x| lw.scalar(x, &format!("{what}.{k}")));
+    let test_key = n.entry("test").map(|(k, _)| loc(k));
     let (test, test_loc) = match n.get("test") {
         None => (None, None),
         Some(t) => match &t.kind {
-            Kind::Seq(_) => (Some(lw.scalars(t, "healthcheck.test")), Some(loc(t))),
+            Kind::Seq(_) => (Some(lw.scalars(t, "healthcheck.test")), test_key),
             _ => {
                 let v = lw.scalar(t, "healthcheck.test");
                 (
@@ -894,13 +902,13 @@ fn healthcheck(lw: &mut Lowerer, n: &Node, what: &str, rejected: &mut Vec<KeyUse
                         };
                         vec![shell, v]
                     }),
-                    Some(loc(t)),
+                    test_key,
                 )
             }
         },
     };
     Healthcheck {
-        loc: loc(n),
+        loc: loc(key),
         test,
         test_loc,
         disable: get(lw, "disable"),
@@ -914,13 +922,14 @@ fn healthcheck(lw: &mut Lowerer, n: &Node, what: &str, rejected: &mut Vec<KeyUse
 fn resources(
     lw: &mut Lowerer,
     n: Option<(&Node, &Node)>,
+    allowed: &[&str],
     ctx: &str,
     rejected: &mut Vec<KeyUse>,
 ) -> Resources {
     let Some((k, n)) = n else {
         return Resources::default();
     };
-    lw.check_keys(n, RESOURCE_KEYS, ctx, rejected);
+    lw.check_keys(n, allowed, ctx, rejected);
     let get = |lw: &mut Lowerer, key: &str| {
         n.get(key)
             .and_then(|x| lw.scalar(x, &format!("{ctx}{key}")))
@@ -984,10 +993,17 @@ fn deploy(
             "deploy.resources.",
             rejected,
         );
-        d.limits = resources(lw, r.entry("limits"), "deploy.resources.limits.", rejected);
+        d.limits = resources(
+            lw,
+            r.entry("limits"),
+            LIMIT_KEYS,
+            "deploy.resources.limits.",
+            rejected,
+        );
         d.reservations = resources(
             lw,
             r.entry("reservations"),
+            RESERVATION_KEYS,
             "deploy.resources.reservations.",
             rejected,
         );

@@ -41,6 +41,33 @@ impl Loc {
     }
 }
 
+/// Lexically clean a host path the way Go's `path.Clean` does (moby cleans bind sources before
+/// mounting): `//etc` → `/etc`, `/srv/../etc` → `/etc`, `/var/run/./docker.sock` →
+/// `/var/run/docker.sock`. Relative paths keep their leading `.`/`..` parts.
+pub fn clean_path(p: &str) -> String {
+    let abs = p.starts_with('/');
+    let mut parts: Vec<&str> = vec![];
+    for seg in p.split('/') {
+        match seg {
+            "" | "." => {}
+            ".." => {
+                if parts.last().is_some_and(|l| *l != "..") {
+                    parts.pop();
+                } else if !abs {
+                    parts.push("..");
+                }
+            }
+            s => parts.push(s),
+        }
+    }
+    let joined = parts.join("/");
+    match (abs, joined.is_empty()) {
+        (true, _) => format!("/{joined}"),
+        (false, true) => ".".into(),
+        (false, false) => joined,
+    }
+}
+
 /// A key as written, with its location.
 #[derive(Debug, Clone, PartialEq)]
 pub struct KeyUse {
@@ -285,9 +312,10 @@ impl Service {
 
     /// Effective network names: the explicit list, or the implicit `default`.
     pub fn effective_networks(&self) -> Vec<&str> {
+        // docker/cli: `len(Networks) == 0` means the default network, also for `networks: []`
         match &self.networks {
-            Some(n) => n.iter().map(|v| v.text.as_str()).collect(),
-            None => vec!["default"],
+            Some(n) if !n.is_empty() => n.iter().map(|v| v.text.as_str()).collect(),
+            _ => vec!["default"],
         }
     }
 }

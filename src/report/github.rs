@@ -1,7 +1,7 @@
 //! GitHub Actions workflow commands (`::error file=…,line=…::message`).
 
 use crate::finding::Severity;
-use crate::report::{full_message, resolve, Report};
+use crate::report::Report;
 
 /// Escaping rules of the workflow-command syntax.
 fn escape_data(s: &str) -> String {
@@ -16,16 +16,17 @@ fn escape_prop(s: &str) -> String {
 
 pub fn render(report: &Report) -> String {
     let mut out = String::new();
-    for f in report.findings {
-        let r = resolve(&f.loc, report.sources);
+    for r in report.findings {
+        let f = &r.finding;
         let level = match f.severity {
             Severity::Critical | Severity::High => "error",
             Severity::Medium => "warning",
             Severity::Low | Severity::Info => "notice",
         };
         let title = format!("{} ({})", f.rule, f.severity);
-        let msg = format!("{}: {}", f.object.qualified_name(), full_message(f, &r));
-        if r.file.is_empty() {
+        let msg = format!("{}: {}", f.object.qualified_name(), r.message);
+        let at = &r.at;
+        if at.file.is_empty() {
             out.push_str(&format!(
                 "::{level} title={}::{}\n",
                 escape_prop(&title),
@@ -34,11 +35,11 @@ pub fn render(report: &Report) -> String {
         } else {
             out.push_str(&format!(
                 "::{level} file={},line={},col={},endLine={},endColumn={},title={}::{}\n",
-                escape_prop(&r.file),
-                r.line,
-                r.column,
-                r.end_line,
-                r.end_column,
+                escape_prop(&at.file),
+                at.line,
+                at.column,
+                at.end_line,
+                at.end_column,
                 escape_prop(&title),
                 escape_data(&msg)
             ));

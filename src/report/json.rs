@@ -1,65 +1,107 @@
-//! JSON output, schema version 1 (documented in the README).
+//! JSON output, schema version 1 (documented in the README), serialised straight from typed
+//! structs.
 
-use serde_json::{json, Value};
+use std::collections::BTreeMap;
 
-use crate::report::{counts, full_message, resolve, Report};
+use serde::Serialize;
+
+use crate::load::FileError;
+use crate::report::{counts, Report};
 
 pub const SCHEMA_VERSION: u32 = 1;
 
-pub fn to_value(report: &Report) -> Value {
-    let findings: Vec<Value> = report
-        .findings
-        .iter()
-        .map(|f| {
-            let r = resolve(&f.loc, report.sources);
-            let mut v = json!({
-                "rule_id": f.rule,
-                "severity": f.severity.as_str(),
-                "file": r.file,
-                "line": r.line,
-                "column": r.column,
-                "end_line": r.end_line,
-                "end_column": r.end_column,
-                "object": {"kind": f.object.kind.as_str(), "name": f.object.name},
-                "message": full_message(f, &r),
-                "fix_available": f.fix_available,
-                "unknown": f.unknown,
-                "fingerprint": f.fingerprint(&r.file),
-            });
-            if let Some(d) = &r.defined_at {
-                v["defined_at"] = json!(d);
-            }
-            if let Some(p) = &r.api_path {
-                v["api_path"] = json!(p);
-            }
-            v
-        })
-        .collect();
-    let errors: Vec<Value> = report
-        .errors
-        .iter()
-        .map(|e| json!({"file": e.file, "line": e.line, "column": e.column, "message": e.message}))
-        .collect();
-    let by_severity: serde_json::Map<String, Value> = counts(report.findings)
-        .into_iter()
-        .map(|(s, n)| (s.as_str().to_string(), json!(n)))
-        .collect();
-    json!({
-        "version": SCHEMA_VERSION,
-        "tool": {"name": "swarmaudit", "version": env!("CARGO_PKG_VERSION")},
-        "findings": findings,
-        "errors": errors,
-        "summary": {
-            "findings": report.findings.len(),
-            "by_severity": by_severity,
-            "files_scanned": report.files_scanned,
-            "files_failed": report.files_failed,
-        }
-    })
+#[derive(Serialize)]
+struct Object<'a> {
+    kind: &'a str,
+    name: &'a str,
+}
+
+#[derive(Serialize)]
+struct JsonFinding<'a> {
+    rule_id: &'a str,
+    severity: &'a str,
+    file: &'a str,
+    line: usize,
+    column: usize,
+    end_line: usize,
+    end_column: usize,
+    object: Object<'a>,
+    message: &'a str,
+    fix_available: bool,
+    unknown: bool,
+    fingerprint: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    defined_at: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    api_path: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct Tool {
+    name: &'static str,
+    version: &'static str,
+}
+
+#[derive(Serialize)]
+struct Summary {
+    findings: usize,
+    by_severity: BTreeMap<&'static str, usize>,
+    files_scanned: usize,
+    files_failed: usize,
+}
+
+#[derive(Serialize)]
+struct Document<'a> {
+    version: u32,
+    tool: Tool,
+    findings: Vec<JsonFinding<'a>>,
+    errors: &'a [FileError],
+    summary: Summary,
 }
 
 pub fn render(report: &Report) -> String {
-    let mut s = serde_json::to_string_pretty(&to_value(report)).unwrap_or_default();
+    let findings = report
+        .findings
+        .iter()
+        .map(|r| JsonFinding {
+            rule_id: r.finding.rule,
+            severity: r.finding.severity.as_str(),
+            file: &r.at.file,
+            line: r.at.line,
+            column: r.at.column,
+            end_line: r.at.end_line,
+            end_column: r.at.end_column,
+            object: Object {
+                kind: r.finding.object.kind.as_str(),
+                name: &r.finding.object.name,
+            },
+            message: &r.message,
+            fix_available: r.finding.fix_available,
+            unknown: r.finding.unknown,
+            fingerprint: &r.fingerprint,
+            defined_at: r.at.defined_at.as_deref(),
+            api_path: r.at.api_path.as_deref(),
+        })
+        .collect();
+    let doc = Document {
+        version: SCHEMA_VERSION,
+        tool: Tool {
+            name: "swarmaudit",
+            version: env!("CARGO_PKG_VERSION"),
+        },
+        findings,
+        errors: report.errors,
+        summary: Summary {
+            findings: report.findings.len(),
+            by_severity: counts(report.findings)
+                .into_iter()
+                .map(|(s, n)| (s.as_str(), n))
+                .collect(),
+            files_scanned: report.files_scanned,
+            files_failed: report.files_failed,
+        },
+    };
+    let mut s = serde_json::to_string_pretty(&doc).unwrap_or_default();
     s.push('\n');
     s
 }

@@ -18,11 +18,55 @@ pub enum Format {
     Github,
 }
 
+/// A finding with its location rendered, ready for every reporter.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reported {
+    pub finding: Finding,
+    pub at: Resolved,
+    /// Line-independent identity of the finding (see [`Finding::fingerprint`]).
+    pub fingerprint: String,
+    /// The message with the anchor definition site appended when relevant.
+    pub message: String,
+}
+
+impl Reported {
+    pub fn new(finding: Finding, sources: &SourceMap) -> Self {
+        let at = resolve(&finding.loc, sources);
+        let fingerprint = finding.fingerprint(&at.file);
+        let message = full_message(&finding, &at);
+        Reported {
+            finding,
+            at,
+            fingerprint,
+            message,
+        }
+    }
+}
+
+/// Deterministic order: file, position, rule, object, key.
+pub fn sort(items: &mut [Reported]) {
+    items.sort_by(|a, b| {
+        (
+            &a.at.file,
+            a.at.byte_offset,
+            a.finding.rule,
+            &a.finding.object,
+            &a.finding.key,
+        )
+            .cmp(&(
+                &b.at.file,
+                b.at.byte_offset,
+                b.finding.rule,
+                &b.finding.object,
+                &b.finding.key,
+            ))
+    });
+}
+
 /// Everything a reporter needs.
 pub struct Report<'a> {
-    pub findings: &'a [Finding],
+    pub findings: &'a [Reported],
     pub errors: &'a [FileError],
-    pub sources: &'a SourceMap,
     pub files_scanned: usize,
     pub files_failed: usize,
 }
@@ -92,10 +136,15 @@ pub fn full_message(f: &Finding, r: &Resolved) -> String {
     }
 }
 
-pub fn counts(findings: &[Finding]) -> Vec<(Severity, usize)> {
+pub fn counts(findings: &[Reported]) -> Vec<(Severity, usize)> {
     Severity::ALL
         .iter()
-        .map(|s| (*s, findings.iter().filter(|f| f.severity == *s).count()))
+        .map(|s| {
+            (
+                *s,
+                findings.iter().filter(|f| f.finding.severity == *s).count(),
+            )
+        })
         .collect()
 }
 

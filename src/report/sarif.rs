@@ -1,17 +1,20 @@
 //! SARIF 2.1.0 for code scanning: the whole catalog as `tool.driver.rules`, one result per
 //! finding with a physical and a logical location and line-independent fingerprints.
+//! Serialised straight from typed structs (no intermediate JSON tree).
 
-use serde_json::{json, Value};
+use std::collections::BTreeMap;
 
-use crate::finding::Finding;
-use crate::report::{full_message, resolve, Report, Resolved};
-use crate::rules::catalog;
+use serde::Serialize;
+
+use crate::report::{Report, Reported, Resolved};
+use crate::rules::catalog::{self, RuleMeta};
 
 pub const SCHEMA_URI: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 pub const FINGERPRINT_KEY: &str = "swarmaudit/v1";
+pub const SRCROOT: &str = "%SRCROOT%";
 
 /// Percent-encode a path for a URI reference, keeping `/`.
-fn uri_encode(path: &str) -> String {
+pub fn uri_encode(path: &str) -> String {
     let mut out = String::with_capacity(path.len());
     for b in path.bytes() {
         match b {
@@ -24,88 +27,265 @@ fn uri_encode(path: &str) -> String {
     out
 }
 
-fn artifact(file: &str) -> Value {
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ArtifactLocation {
+    uri: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    uri_base_id: Option<&'static str>,
+}
+
+fn artifact(file: &str) -> ArtifactLocation {
     if file.starts_with('/') {
-        json!({"uri": format!("file://{}", uri_encode(file))})
-    } else {
-        json!({"uri": uri_encode(file), "uriBaseId": "%SRCROOT%"})
-    }
-}
-
-fn physical(r: &Resolved) -> Value {
-    json!({
-        "artifactLocation": artifact(&r.file),
-        "region": {
-            "startLine": r.line.max(1),
-            "startColumn": r.column.max(1),
-            "endLine": r.end_line.max(r.line).max(1),
-            "endColumn": if r.end_line > r.line { r.end_column.max(1) } else { r.end_column.max(r.column).max(1) },
+        ArtifactLocation {
+            uri: format!("file://{}", uri_encode(file)),
+            uri_base_id: None,
         }
-    })
-}
-
-fn rule_descriptor(m: &catalog::RuleMeta) -> Value {
-    let mut props = json!({
-        "tags": m.tags,
-        "precision": "high",
-    });
-    if let Some(s) = m.security_severity {
-        props["security-severity"] = json!(format!("{s:.1}"));
+    } else {
+        ArtifactLocation {
+            uri: uri_encode(file),
+            uri_base_id: Some(SRCROOT),
+        }
     }
-    json!({
-        "id": m.id,
-        "name": m.name,
-        "shortDescription": {"text": m.title},
-        "fullDescription": {"text": m.summary},
-        "help": {"text": m.help_text(), "markdown": m.body.trim()},
-        "defaultConfiguration": {"level": m.severity.sarif_level()},
-        "properties": props,
-    })
 }
 
-fn result(f: &Finding, report: &Report) -> Value {
-    let r = resolve(&f.loc, report.sources);
-    let index = catalog::all().iter().position(|m| m.id == f.rule);
-    let mut v = json!({
-        "ruleId": f.rule,
-        "level": f.severity.sarif_level(),
-        "message": {"text": full_message(f, &r)},
-        "locations": [{
-            "physicalLocation": physical(&r),
-            "logicalLocations": [{
-                "name": f.object.name,
-                "kind": f.object.kind.as_str(),
-                "fullyQualifiedName": f.object.qualified_name(),
-            }]
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Region {
+    start_line: usize,
+    start_column: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    end_line: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    end_column: Option<usize>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PhysicalLocation {
+    artifact_location: ArtifactLocation,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    region: Option<Region>,
+}
+
+fn physical(r: &Resolved) -> PhysicalLocation {
+    let start_line = r.line.max(1);
+    let start_column = r.column.max(1);
+    let end_line = r.end_line.max(start_line);
+    let end_column = if end_line > start_line {
+        r.end_column.max(1)
+    } else {
+        r.end_column.max(start_column)
+    };
+    PhysicalLocation {
+        artifact_location: artifact(&r.file),
+        region: Some(Region {
+            start_line,
+            start_column,
+            end_line: Some(end_line),
+            end_column: Some(end_column),
+        }),
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct LogicalLocation<'a> {
+    name: &'a str,
+    kind: &'a str,
+    fully_qualified_name: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Location<'a> {
+    physical_location: PhysicalLocation,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    logical_locations: Vec<LogicalLocation<'a>>,
+}
+
+#[derive(Serialize)]
+struct Message<'a> {
+    text: &'a str,
+}
+
+#[derive(Serialize)]
+struct ResultProperties<'a> {
+    severity: &'a str,
+    unknown: bool,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SarifResult<'a> {
+    rule_id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rule_index: Option<usize>,
+    level: &'a str,
+    message: Message<'a>,
+    locations: Vec<Location<'a>>,
+    partial_fingerprints: BTreeMap<&'static str, &'a str>,
+    properties: ResultProperties<'a>,
+}
+
+#[derive(Serialize)]
+struct Text<'a> {
+    text: &'a str,
+}
+
+#[derive(Serialize)]
+struct Help<'a> {
+    text: String,
+    markdown: &'a str,
+}
+
+#[derive(Serialize)]
+struct Level {
+    level: &'static str,
+}
+
+#[derive(Serialize)]
+struct RuleProperties<'a> {
+    tags: &'a [String],
+    precision: &'static str,
+    #[serde(rename = "security-severity", skip_serializing_if = "Option::is_none")]
+    security_severity: Option<String>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Descriptor<'a> {
+    id: &'a str,
+    name: &'a str,
+    short_description: Text<'a>,
+    full_description: Text<'a>,
+    help: Help<'a>,
+    default_configuration: Level,
+    properties: RuleProperties<'a>,
+}
+
+fn descriptor(m: &RuleMeta) -> Descriptor<'_> {
+    Descriptor {
+        id: &m.id,
+        name: &m.name,
+        short_description: Text { text: &m.title },
+        full_description: Text { text: &m.summary },
+        help: Help {
+            text: m.help_text(),
+            markdown: m.body.trim(),
+        },
+        default_configuration: Level {
+            level: m.severity.sarif_level(),
+        },
+        properties: RuleProperties {
+            tags: &m.tags,
+            precision: "high",
+            security_severity: m.security_severity.map(|s| format!("{s:.1}")),
+        },
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Driver<'a> {
+    name: &'static str,
+    semantic_version: &'static str,
+    information_uri: &'static str,
+    rules: Vec<Descriptor<'a>>,
+}
+
+#[derive(Serialize)]
+struct Tool<'a> {
+    driver: Driver<'a>,
+}
+
+#[derive(Serialize)]
+struct DescriptorRef {
+    id: &'static str,
+}
+
+#[derive(Serialize)]
+struct Notification<'a> {
+    level: &'static str,
+    message: Message<'a>,
+    descriptor: DescriptorRef,
+    locations: Vec<Location<'a>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Invocation<'a> {
+    execution_successful: bool,
+    tool_execution_notifications: Vec<Notification<'a>>,
+}
+
+#[derive(Serialize)]
+struct UriBase {
+    uri: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Run<'a> {
+    tool: Tool<'a>,
+    column_kind: &'static str,
+    original_uri_base_ids: BTreeMap<&'static str, UriBase>,
+    invocations: Vec<Invocation<'a>>,
+    results: Vec<SarifResult<'a>>,
+}
+
+#[derive(Serialize)]
+struct Log<'a> {
+    #[serde(rename = "$schema")]
+    schema: &'static str,
+    version: &'static str,
+    runs: Vec<Run<'a>>,
+}
+
+fn result<'a>(r: &'a Reported, rules: &[RuleMeta]) -> SarifResult<'a> {
+    let f = &r.finding;
+    SarifResult {
+        rule_id: f.rule,
+        rule_index: rules.iter().position(|m| m.id == f.rule),
+        level: f.severity.sarif_level(),
+        message: Message { text: &r.message },
+        locations: vec![Location {
+            physical_location: physical(&r.at),
+            logical_locations: vec![LogicalLocation {
+                name: &f.object.name,
+                kind: f.object.kind.as_str(),
+                fully_qualified_name: f.object.qualified_name(),
+            }],
         }],
-        "partialFingerprints": {FINGERPRINT_KEY: f.fingerprint(&r.file)},
-        "properties": {"severity": f.severity.as_str(), "unknown": f.unknown},
-    });
-    if let Some(i) = index {
-        v["ruleIndex"] = json!(i);
+        partial_fingerprints: BTreeMap::from([(FINGERPRINT_KEY, r.fingerprint.as_str())]),
+        properties: ResultProperties {
+            severity: f.severity.as_str(),
+            unknown: f.unknown,
+        },
     }
-    v
 }
 
-pub fn to_value(report: &Report) -> Value {
-    let rules: Vec<Value> = catalog::all().iter().map(rule_descriptor).collect();
-    let results: Vec<Value> = report.findings.iter().map(|f| result(f, report)).collect();
-    let notifications: Vec<Value> = report
+pub fn render(report: &Report) -> String {
+    let rules = catalog::all();
+    let notifications = report
         .errors
         .iter()
-        .map(|e| {
-            let mut n = json!({
-                "level": "error",
-                "message": {"text": e.message},
-                "descriptor": {"id": "file-error"},
-            });
-            let mut loc = json!({"artifactLocation": artifact(&e.file)});
-            if let Some(l) = e.line {
-                loc["region"] =
-                    json!({"startLine": l.max(1), "startColumn": e.column.unwrap_or(1).max(1)});
-            }
-            n["locations"] = json!([{"physicalLocation": loc}]);
-            n
+        .map(|e| Notification {
+            level: "error",
+            message: Message { text: &e.message },
+            descriptor: DescriptorRef { id: "file-error" },
+            locations: vec![Location {
+                physical_location: PhysicalLocation {
+                    artifact_location: artifact(&e.file),
+                    region: e.line.map(|l| Region {
+                        start_line: l.max(1),
+                        start_column: e.column.unwrap_or(1).max(1),
+                        end_line: None,
+                        end_column: None,
+                    }),
+                },
+                logical_locations: vec![],
+            }],
         })
         .collect();
     let cwd = std::env::current_dir()
@@ -117,29 +297,28 @@ pub fn to_value(report: &Report) -> Value {
             format!("file://{s}")
         })
         .unwrap_or_else(|_| "file:///".into());
-    json!({
-        "$schema": SCHEMA_URI,
-        "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {
-                "name": "swarmaudit",
-                "semanticVersion": env!("CARGO_PKG_VERSION"),
-                "informationUri": "https://github.com/swarmaudit/swarmaudit",
-                "rules": rules,
-            }},
-            "columnKind": "unicodeCodePoints",
-            "originalUriBaseIds": {"%SRCROOT%": {"uri": cwd}},
-            "invocations": [{
-                "executionSuccessful": report.errors.is_empty(),
-                "toolExecutionNotifications": notifications,
+    let log = Log {
+        schema: SCHEMA_URI,
+        version: "2.1.0",
+        runs: vec![Run {
+            tool: Tool {
+                driver: Driver {
+                    name: "swarmaudit",
+                    semantic_version: env!("CARGO_PKG_VERSION"),
+                    information_uri: "https://github.com/swarmaudit/swarmaudit",
+                    rules: rules.iter().map(descriptor).collect(),
+                },
+            },
+            column_kind: "unicodeCodePoints",
+            original_uri_base_ids: BTreeMap::from([(SRCROOT, UriBase { uri: cwd })]),
+            invocations: vec![Invocation {
+                execution_successful: report.errors.is_empty(),
+                tool_execution_notifications: notifications,
             }],
-            "results": results,
-        }]
-    })
-}
-
-pub fn render(report: &Report) -> String {
-    let mut s = serde_json::to_string_pretty(&to_value(report)).unwrap_or_default();
+            results: report.findings.iter().map(|r| result(r, rules)).collect(),
+        }],
+    };
+    let mut s = serde_json::to_string_pretty(&log).unwrap_or_default();
     s.push('\n');
     s
 }

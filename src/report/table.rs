@@ -3,7 +3,7 @@
 use comfy_table::{presets, Cell, Color, ContentArrangement, Table};
 
 use crate::finding::Severity;
-use crate::report::{counts, full_message, resolve, Report};
+use crate::report::{counts, Report};
 
 fn color_of(s: Severity) -> Color {
     match s {
@@ -18,12 +18,11 @@ fn color_of(s: Severity) -> Color {
 pub fn render(report: &Report, color: bool) -> String {
     let mut out = String::new();
     let mut groups: Vec<(String, Vec<usize>)> = vec![];
-    for (i, f) in report.findings.iter().enumerate() {
-        let r = resolve(&f.loc, report.sources);
-        let file = if r.file.is_empty() {
+    for (i, r) in report.findings.iter().enumerate() {
+        let file = if r.at.file.is_empty() {
             "(live)".to_string()
         } else {
-            r.file
+            r.at.file.clone()
         };
         match groups.last_mut() {
             Some((g, v)) if *g == file => v.push(i),
@@ -43,11 +42,11 @@ pub fn render(report: &Report, color: bool) -> String {
             t.force_no_tty();
         }
         for &i in idx {
-            let f = &report.findings[i];
-            let r = resolve(&f.loc, report.sources);
-            let location = match &r.api_path {
+            let r = &report.findings[i];
+            let f = &r.finding;
+            let location = match &r.at.api_path {
                 Some(p) => p.clone(),
-                None => format!("{}:{}", r.line, r.column),
+                None => format!("{}:{}", r.at.line, r.at.column),
             };
             let mut sev = Cell::new(f.severity.as_str());
             if color {
@@ -58,7 +57,7 @@ pub fn render(report: &Report, color: bool) -> String {
                 Cell::new(f.rule),
                 Cell::new(location),
                 Cell::new(f.object.qualified_name()),
-                Cell::new(full_message(f, &r)),
+                Cell::new(&r.message),
             ]);
         }
         out.push_str(&t.to_string());

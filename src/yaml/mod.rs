@@ -218,21 +218,34 @@ fn span_of(file: FileId, loc: &Location) -> Span {
     }
 }
 
-fn convert(file: FileId, raw: Spanned<Raw>) -> Node {
+fn convert(file: FileId, text: &str, raw: Spanned<Raw>) -> Node {
     let span = span_of(file, &raw.referenced);
     let defined = span_of(file, &raw.defined);
     let def = (defined.start != span.start).then_some(defined);
     let kind = match raw.value {
         Raw::Null => Kind::Null,
-        Raw::Bool(b) => Kind::Bool(b),
+        // Docker's YAML reader (go-yaml v3) reads only true/false as booleans; `yes`, `no`,
+        // `on`, `off` stay strings (`restart: no`, `FOO: yes` in an environment). Stack
+        // deploy casts them where it expects a boolean (see `Val::as_bool`).
+        Raw::Bool(b) => {
+            let written = text.get(defined.range()).unwrap_or("");
+            if written.eq_ignore_ascii_case("true")
+                || written.eq_ignore_ascii_case("false")
+                || written.is_empty()
+            {
+                Kind::Bool(b)
+            } else {
+                Kind::Str(written.to_string())
+            }
+        }
         Raw::Int(i) => Kind::Int(i),
         Raw::Float(f) => Kind::Float(f),
         Raw::Str(s) => Kind::Str(s),
-        Raw::Seq(items) => Kind::Seq(items.into_iter().map(|x| convert(file, x)).collect()),
+        Raw::Seq(items) => Kind::Seq(items.into_iter().map(|x| convert(file, text, x)).collect()),
         Raw::Map(entries) => Kind::Map(
             entries
                 .into_iter()
-                .map(|(k, v)| (convert(file, k), convert(file, v)))
+                .map(|(k, v)| (convert(file, text, k), convert(file, text, v)))
                 .collect(),
         ),
     };
@@ -260,7 +273,9 @@ pub fn load(file: FileId, src: &SourceFile) -> Result<Node, LoadError> {
         legacy_octal_numbers: true,
         duplicate_keys: DuplicateKeyPolicy::PassThrough,
         // Compose needs fewer than 15 levels; 32 keeps deserialisation well inside a 2 MiB thread stack.
-        budget: serde_saphyr::budget! { max_depth: 32, max_nodes: 250_000 },
+        // The alias/anchor ratio heuristic rejects real files that reuse a few anchors often
+        // (sentry's self-hosted compose); node and replay limits still stop alias bombs.
+        budget: serde_saphyr::budget! { max_depth: 32, max_nodes: 250_000, enforce_alias_anchor_ratio: false },
     };
     let raw: Spanned<Raw> =
         serde_saphyr::from_str_with_options(&src.text, options).map_err(|e| {
@@ -281,7 +296,7 @@ pub fn load(file: FileId, src: &SourceFile) -> Result<Node, LoadError> {
                 ),
             }
         })?;
-    let node = convert(file, raw);
+    let node = convert(file, &src.text, raw);
     check_duplicates(&node, src)?;
     Ok(node)
 }
@@ -360,9 +375,11 @@ mod tests {
 
     #[test]
     fn octal_modes_are_read_as_docker_reads_them() {
-        let root = parse("mode: 0440\nb: yes\n").unwrap();
+        let root = parse("mode: 0440\nb: yes\nc: True\n").unwrap();
         assert_eq!(root.get("mode").unwrap().kind, Kind::Int(0o440));
-        assert_eq!(root.get("b").unwrap().kind, Kind::Bool(true));
+        // go-yaml v3: `yes` is a string, `True` a boolean
+        assert_eq!(root.get("b").unwrap().kind, Kind::Str("yes".into()));
+        assert_eq!(root.get("c").unwrap().kind, Kind::Bool(true));
     }
 
     #[test]

@@ -14,7 +14,12 @@ pub fn check(d: &Deployment, sink: &mut Sink) {
         match &svc.deploy.restart_policy {
             Some(rp) => {
                 let any = rp.condition.as_ref().is_none_or(|c| c.text == "any");
-                if any && rp.max_attempts.is_none() {
+                // swarmkit: MaxAttempts 0 means unlimited
+                let unbounded = rp
+                    .max_attempts
+                    .as_ref()
+                    .is_none_or(|m| m.is_known() && m.as_u64() == Some(0));
+                if any && unbounded {
                     let loc = rp.condition.as_ref().map_or(&rp.loc, |c| &c.loc);
                     sink.service(svc, loc, "restart_policy", "`restart_policy` restarts on any exit without `max_attempts`: a crashing task restarts forever");
                 }

@@ -16,7 +16,8 @@ static SOCKET: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 pub fn is_runtime_socket(path: &str) -> bool {
-    SOCKET.is_match(path.trim())
+    let p = path.trim();
+    SOCKET.is_match(p) || (p.starts_with('/') && SOCKET.is_match(&crate::model::clean_path(p)))
 }
 
 pub fn socket_mounts(svc: &Service) -> Vec<&Mount> {

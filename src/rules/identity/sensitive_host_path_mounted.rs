@@ -25,11 +25,11 @@ const BENIGN_READ_ONLY: &[&str] = &["/etc/localtime", "/etc/timezone"];
 /// The sensitive prefix a path equals or lies under (path-segment match: `/etcd` is not `/etc`).
 pub fn sensitive_prefix(path: &str) -> Option<&'static str> {
     let p = path.trim();
-    let p = if p.len() > 1 {
-        p.trim_end_matches('/')
-    } else {
-        p
-    };
+    if !p.starts_with('/') {
+        return None;
+    }
+    let cleaned = crate::model::clean_path(p);
+    let p = cleaned.as_str();
     SENSITIVE
         .iter()
         .filter(|s| {
@@ -50,7 +50,7 @@ fn flagged(m: &Mount) -> Option<(&str, &'static str)> {
         return None; // SA104
     }
     let prefix = sensitive_prefix(&src.text)?;
-    if m.read_only && BENIGN_READ_ONLY.contains(&src.text.trim_end_matches('/')) {
+    if m.read_only && BENIGN_READ_ONLY.contains(&crate::model::clean_path(&src.text).as_str()) {
         return None;
     }
     Some((src.text.as_str(), prefix))
@@ -117,5 +117,8 @@ mod tests {
         );
         assert_eq!(sensitive_prefix("/srv/data"), None);
         assert_eq!(sensitive_prefix("./conf"), None);
+        assert_eq!(sensitive_prefix("//etc"), Some("/etc"));
+        assert_eq!(sensitive_prefix("/srv/../etc"), Some("/etc"));
+        assert_eq!(sensitive_prefix("/./etc/shadow"), Some("/etc"));
     }
 }

@@ -11,8 +11,13 @@ use crate::rules::Sink;
 
 /// `root`, `0`, `root:grp`, `0:0`.
 pub fn is_root_user(user: &str) -> bool {
-    let name = user.trim().split(':').next().unwrap_or("");
-    name == "root" || name == "0"
+    let name = user.trim().split(':').next().unwrap_or("").trim();
+    // the engine parses numeric users as integers: "00" and "+0" are uid 0 too
+    let numeric = name.strip_prefix('+').unwrap_or(name);
+    name == "root"
+        || (!numeric.is_empty()
+            && numeric.bytes().all(|b| b.is_ascii_digit())
+            && numeric.bytes().all(|b| b == b'0'))
 }
 
 /// Root combined with a dangerous capability, the runtime socket or a writable sensitive bind
@@ -88,7 +93,7 @@ mod tests {
 
     #[test]
     fn root_forms() {
-        for u in ["root", "0", "0:0", "root:wheel", " 0 "] {
+        for u in ["root", "0", "0:0", "root:wheel", " 0 ", "00", "+0"] {
             assert!(is_root_user(u), "{u}");
         }
         for u in ["1000", "1000:0", "nobody", "10001:10001", "rootless"] {

@@ -6,12 +6,12 @@ use crate::rules::Sink;
 
 pub fn check(d: &Deployment, sink: &mut Sink) {
     for svc in &d.services {
-        if svc.deploy.limits.cpus.is_none() {
+        if !crate::rules::resources::is_set(svc.deploy.limits.cpus.as_ref()) {
             sink.service(
                 svc,
                 limits_anchor(svc),
                 "cpus",
-                "no `deploy.resources.limits.cpus`: one task can starve every other task on its node of CPU",
+                "no `deploy.resources.limits.cpus` (absent or 0, which swarm reads as unlimited): one task can starve every other task on its node of CPU",
             );
         }
     }

@@ -6,12 +6,12 @@ use crate::rules::Sink;
 
 pub fn check(d: &Deployment, sink: &mut Sink) {
     for svc in &d.services {
-        if svc.deploy.limits.pids.is_none() {
+        if !crate::rules::resources::is_set(svc.deploy.limits.pids.as_ref()) {
             sink.service(
                 svc,
                 limits_anchor(svc),
                 "pids",
-                "no `deploy.resources.limits.pids`: a fork bomb in one task can exhaust the node's process table",
+                "no `deploy.resources.limits.pids` (absent or 0, which swarm reads as unlimited): a fork bomb in one task can exhaust the node's process table",
             );
         }
     }

@@ -10,11 +10,13 @@ use crate::rules::Sink;
 pub fn check(d: &Deployment, sink: &mut Sink) {
     for svc in &d.services {
         for field in fields(svc) {
-            if !field.val.is_known() {
-                continue;
+            if field.val.text.is_empty() {
+                continue; // unset variables are empty at deploy; literal parts are still scanned
             }
             let mut hits = find_credentials(&field.val.text);
-            if hits.is_empty() && !field.secret_named && !field.place.starts_with("environment") {
+            // entropy only outside the environment (secret-named env values are SA401's; other
+            // env values would be too noisy): labels, logging options, command, healthcheck
+            if hits.is_empty() && !field.place.starts_with("environment") {
                 hits = find_high_entropy(&field.val.text);
             }
             let mut kinds: Vec<SecretKind> = hits.iter().map(|h| h.kind).collect();

@@ -10,7 +10,8 @@ use crate::rules::Sink;
 pub fn check(d: &Deployment, sink: &mut Sink) {
     for svc in &d.services {
         for field in fields(svc) {
-            if field.val.is_known() && !find_url_credentials(&field.val.text).is_empty() {
+            // unset variables are empty at deploy; a literal password around them still lands
+            if !find_url_credentials(&field.val.text).is_empty() {
                 sink.service(
                     svc,
                     &field.val.loc,

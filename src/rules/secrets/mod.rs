@@ -12,8 +12,6 @@ pub struct Field<'a> {
     /// `environment DB_URL`, `label traefik.x`, `command`, `healthcheck test`, …
     pub place: String,
     pub val: &'a Val,
-    /// The key name is secret-like (entropy checks only apply to other keys).
-    pub secret_named: bool,
 }
 
 /// Every string value of a service that lands in its spec and may carry a credential.
@@ -24,7 +22,6 @@ pub fn fields(svc: &Service) -> Vec<Field<'_>> {
             out.push(Field {
                 place: format!("environment variable `{}`", kv.key),
                 val: v,
-                secret_named: crate::detect::is_secret_name(&kv.key),
             });
         }
     }
@@ -34,7 +31,6 @@ pub fn fields(svc: &Service) -> Vec<Field<'_>> {
                 out.push(Field {
                     place: format!("{what} `{}`", kv.key),
                     val: v,
-                    secret_named: crate::detect::is_secret_name(&kv.key),
                 });
             }
         }
@@ -44,7 +40,6 @@ pub fn fields(svc: &Service) -> Vec<Field<'_>> {
             out.push(Field {
                 place: format!("logging option `{}`", kv.key),
                 val: v,
-                secret_named: crate::detect::is_secret_name(&kv.key),
             });
         }
     }
@@ -53,7 +48,6 @@ pub fn fields(svc: &Service) -> Vec<Field<'_>> {
             out.push(Field {
                 place: format!("`{what}`"),
                 val: v,
-                secret_named: false,
             });
         }
     }
@@ -62,7 +56,6 @@ pub fn fields(svc: &Service) -> Vec<Field<'_>> {
             out.push(Field {
                 place: "healthcheck `test`".into(),
                 val: v,
-                secret_named: false,
             });
         }
     }

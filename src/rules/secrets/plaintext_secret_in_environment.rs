@@ -9,7 +9,9 @@ pub fn check(d: &Deployment, sink: &mut Sink) {
     for svc in &d.services {
         for kv in &svc.environment {
             let Some(v) = &kv.value else { continue };
-            if !v.is_known() || !is_secret_name(&kv.key) || is_non_secret_value(&v.text) {
+            // an unset variable becomes "" at deploy: literal text around it is still deployed
+            let literal_part = v.is_known() || !v.text.is_empty();
+            if !literal_part || !is_secret_name(&kv.key) || is_non_secret_value(&v.text) {
                 continue;
             }
             if !find_url_credentials(&v.text).is_empty() {

@@ -33,7 +33,7 @@ pub struct Cli {
 pub enum Command {
     /// Audit stack files (default: compose.yaml, compose.yml, docker-compose.yaml,
     /// docker-compose.yml, else docker-stack.yml in the current directory).
-    Scan(ScanArgs),
+    Scan(Box<ScanArgs>),
     /// List every rule.
     Rules {
         #[arg(long, value_enum, default_value_t = ListFormat::Table)]
@@ -105,6 +105,23 @@ pub struct ScanArgs {
     /// KEY=VALUE file for ${VAR} interpolation, on top of the process environment (repeatable).
     #[arg(long, value_name = "FILE")]
     pub env_file: Vec<PathBuf>,
+    /// Audit the running swarm through the Docker Engine API (read-only) instead of files.
+    /// With -c, also compare the deployed stack with the file (drift) and locate findings in it.
+    #[arg(long)]
+    pub live: bool,
+    /// Docker daemon to connect to (unix:///var/run/docker.sock, tcp://host:2376); default as
+    /// the docker CLI: DOCKER_HOST, DOCKER_CONTEXT, the current context, the local socket.
+    #[arg(short = 'H', long = "host", value_name = "HOST", requires = "live")]
+    pub host: Option<String>,
+    /// Use this docker CLI context (from ~/.docker/contexts).
+    #[arg(long, value_name = "NAME", requires = "live", conflicts_with = "host")]
+    pub context: Option<String>,
+    /// Limit the live audit to one stack (label com.docker.stack.namespace).
+    #[arg(long, value_name = "NAME", requires = "live")]
+    pub stack: Option<String>,
+    /// Seconds each Engine API call may take.
+    #[arg(long, value_name = "SECS", default_value_t = 10)]
+    pub timeout: u64,
 }
 
 fn eprint_error(msg: &str) {
@@ -113,7 +130,7 @@ fn eprint_error(msg: &str) {
 
 pub fn run(cli: Cli) -> ExitStatus {
     match cli.command {
-        Command::Scan(args) => scan(args),
+        Command::Scan(args) => scan(*args),
         Command::Rules { format } => {
             print!("{}", rules_listing(format));
             ExitStatus::Pass
@@ -252,6 +269,102 @@ pub fn scan_paths(
     })
 }
 
+/// Live mode: collect, lower, audit; locate findings in the stack file when one is given (by
+/// service name), else at a stable synthetic path `swarm/<stack>/<kind>s/<name>`.
+fn live_scan(args: &ScanArgs, selection: &Selection) -> Result<ScanOutcome, String> {
+    let ep = crate::live::connect::resolve(args.host.as_deref(), args.context.as_deref())
+        .map_err(|e| e.to_string())?;
+    let timeout = std::time::Duration::from_secs(args.timeout.max(1));
+    let snapshot = crate::live::collect::collect(&ep, args.stack.as_deref(), timeout)
+        .map_err(|e| e.to_string())?;
+    let _ = writeln!(
+        std::io::stderr(),
+        "swarmaudit: read {} service(s), {} node(s), {} network(s) from {} with {} API calls",
+        snapshot.services.len(),
+        snapshot.nodes.len(),
+        snapshot.networks.len(),
+        ep.host,
+        snapshot.api_calls
+    );
+    let deployments = crate::live::lower::lower(&snapshot);
+    let mut errors = vec![];
+    let env = build_env(&args.env_file, &mut errors);
+    let mut loaded = load::Loaded::default();
+    if !args.compose_files.is_empty() {
+        load::load_stack(&mut loaded, &args.compose_files, false, &env);
+    }
+    let file_stack = loaded.stacks.first();
+    let mut findings = vec![];
+    for d in &deployments {
+        for f in engine::run_one(d, selection) {
+            findings.push(locate_live(f, d, file_stack, &loaded.sources));
+        }
+    }
+    if let Some(file) = file_stack.filter(|_| selection.enabled("SA006")) {
+        let stack = args.stack.as_deref().unwrap_or(&file.stack);
+        let live = deployments.iter().find(|d| d.stack == stack);
+        for f in crate::rules::stack_deploy::drift::compare(file, live, stack) {
+            findings.push(Reported::new(f, &loaded.sources));
+        }
+    }
+    report::sort(&mut findings);
+    errors.append(&mut loaded.errors);
+    Ok(ScanOutcome {
+        findings,
+        errors,
+        files_scanned: loaded.files_scanned,
+        files_failed: loaded.files_failed,
+    })
+}
+
+/// Give a live finding a physical location: the service's key in the stack file when it has
+/// one there, else the synthetic artifact `swarm/<stack>/<kind>s/<real name>`.
+fn locate_live(
+    f: crate::finding::Finding,
+    d: &crate::model::Deployment,
+    file: Option<&crate::model::Deployment>,
+    sources: &crate::source::SourceMap,
+) -> Reported {
+    let file_loc = file.and_then(|fd| match f.object.kind {
+        crate::finding::ObjectKind::Service => fd
+            .services
+            .iter()
+            .find(|s| s.name == f.object.name)
+            .map(|s| s.loc.clone()),
+        crate::finding::ObjectKind::Network => fd.network(&f.object.name).map(|n| n.loc.clone()),
+        _ => None,
+    });
+    let mut r = Reported::new(f, sources);
+    match file_loc {
+        Some(loc) => {
+            let at = crate::report::resolve(&loc, sources);
+            r.at = crate::report::Resolved {
+                api_path: r.at.api_path.take(),
+                ..at
+            };
+        }
+        None => {
+            let o = &r.finding.object;
+            let name = o.full_name.as_deref().unwrap_or(&o.name);
+            r.at.file = match (&d.cluster, o.kind) {
+                (Some(_), crate::finding::ObjectKind::Swarm) => "swarm/cluster".to_string(),
+                (Some(_), kind) => format!("swarm/{}/{name}", kind.section()),
+                (None, kind) => format!(
+                    "swarm/stacks/{}/{}/{name}",
+                    if d.stack.is_empty() {
+                        "-"
+                    } else {
+                        d.stack.as_str()
+                    },
+                    kind.section()
+                ),
+            };
+        }
+    }
+    r.fingerprint = r.finding.fingerprint(&r.at.file);
+    r
+}
+
 /// What auditing a list of stacks produced.
 #[derive(Default)]
 struct Audit {
@@ -360,7 +473,16 @@ fn scan(args: ScanArgs) -> ExitStatus {
         eprint_error(&e);
         return ExitStatus::Error;
     }
-    let outcome = match scan_paths(&args.paths, &args.compose_files, &args.env_file, &selection) {
+    let result = if args.live {
+        if !args.paths.is_empty() {
+            eprint_error("--live audits the swarm; give the stack file with -c to compare it with what is deployed");
+            return ExitStatus::Error;
+        }
+        live_scan(&args, &selection)
+    } else {
+        scan_paths(&args.paths, &args.compose_files, &args.env_file, &selection)
+    };
+    let outcome = match result {
         Ok(o) => o,
         Err(e) => {
             eprint_error(&e);

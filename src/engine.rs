@@ -35,8 +35,10 @@ impl Selection {
 /// [`crate::report::sort`]); duplicates (same rule, place, object and key) are removed.
 pub fn run_one(d: &Deployment, selection: &Selection) -> Vec<Finding> {
     let mut out = vec![];
+    // a rule runs where its documentation says it applies: stack files, live swarms, or both
+    let target = if d.live { "live" } else { "stack" };
     for (rule, meta) in RULES.iter().zip(catalog::all()) {
-        if selection.enabled(&meta.id) {
+        if selection.enabled(&meta.id) && meta.targets.iter().any(|t| t == target) {
             let mut sink = Sink::new(meta, &mut out);
             (rule.check)(d, &mut sink);
         }

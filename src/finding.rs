@@ -98,6 +98,8 @@ pub struct ObjectRef {
     pub kind: ObjectKind,
     /// The name as written in the stack file (`default` for the implicit network).
     pub name: String,
+    /// Live mode: the object's real name (`mon_prometheus`), used in `qualified_name`.
+    pub full_name: Option<String>,
 }
 
 impl ObjectRef {
@@ -105,13 +107,18 @@ impl ObjectRef {
         ObjectRef {
             kind,
             name: name.into(),
+            full_name: None,
         }
     }
     /// `services.web`, `networks.default`, or `stack` for the whole stack.
     pub fn qualified_name(&self) -> String {
         match self.kind {
             ObjectKind::Stack => "stack".into(),
-            k => format!("{}.{}", k.section(), self.name),
+            k => format!(
+                "{}.{}",
+                k.section(),
+                self.full_name.as_deref().unwrap_or(&self.name)
+            ),
         }
     }
 }

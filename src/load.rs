@@ -264,6 +264,8 @@ fn finalize(d: &mut Deployment) {
             .map_or_else(|| svc.loc.clone(), |v| v.loc.clone());
         d.networks.push(Network {
             name: "default".into(),
+            full_name: None,
+            ingress: false,
             loc,
             driver: None,
             driver_opts: vec![],

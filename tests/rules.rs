@@ -37,9 +37,15 @@ fn expected_lines(text: &str, id: &str) -> Vec<usize> {
     out
 }
 
-/// Lines of this rule's findings in one fixture file (or `-c` fixture directory).
+/// Lines of this rule's findings in one fixture file (or `-c` fixture directory). A directory
+/// that also holds `live.swarm.json` is a drift case: the stack file is compared with the
+/// recorded swarm's stack named in its `"stack"` field.
 fn reported_lines(files: &[PathBuf], id: &str) -> Result<Vec<(String, usize)>, String> {
-    let loaded = load::load_all(&[files.to_vec()], &[false], &Env::empty());
+    let (yml, json): (Vec<PathBuf>, Vec<PathBuf>) = files
+        .iter()
+        .cloned()
+        .partition(|f| f.extension().is_some_and(|e| e != "json"));
+    let loaded = load::load_all(&[yml], &[false], &Env::empty());
     if !loaded.errors.is_empty() {
         return Err(format!("{:?}", loaded.errors));
     }
@@ -47,7 +53,21 @@ fn reported_lines(files: &[PathBuf], id: &str) -> Result<Vec<(String, usize)>, S
         select: vec![id.to_string()],
         ignore: vec![],
     };
-    let findings = engine::run(&loaded.stacks, &sel);
+    let mut findings = engine::run(&loaded.stacks, &sel);
+    if let (Some(snap), Some(file)) = (json.first(), loaded.stacks.first()) {
+        let value: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(snap).map_err(|e| e.to_string())?)
+                .map_err(|e| e.to_string())?;
+        let stack = value["stack"].as_str().unwrap_or("").to_string();
+        let snapshot: swarmaudit::live::collect::Snapshot =
+            serde_json::from_value(value).map_err(|e| e.to_string())?;
+        let live = swarmaudit::live::lower::lower(&snapshot);
+        findings.extend(swarmaudit::rules::stack_deploy::drift::compare(
+            file,
+            live.iter().find(|d| d.stack == stack),
+            &stack,
+        ));
+    }
     let mut lines: Vec<(String, usize)> = findings
         .iter()
         .filter(|f| f.rule == id)
@@ -60,13 +80,47 @@ fn reported_lines(files: &[PathBuf], id: &str) -> Result<Vec<(String, usize)>, S
     Ok(lines)
 }
 
+/// A recorded live fixture: `<case>.swarm.json` holds API JSON as the daemon returns it (see
+/// `swarmaudit::live::collect::Snapshot`) plus `"expect": ["<kind> <name>", …]`, one entry per
+/// finding of the directory's rule (e.g. `"node worker-2"`, `"service web"`, `"swarm swarm"`).
+fn live_case(path: &Path, id: &str) -> Result<(Vec<String>, Vec<String>), String> {
+    let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
+    let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
+    let mut expected: Vec<String> = value["expect"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    let snapshot: swarmaudit::live::collect::Snapshot =
+        serde_json::from_value(value).map_err(|e| format!("not a snapshot: {e}"))?;
+    let sel = Selection {
+        select: vec![id.to_string()],
+        ignore: vec![],
+    };
+    let deployments = swarmaudit::live::lower::lower(&snapshot);
+    let mut got: Vec<String> = engine::run(&deployments, &sel)
+        .iter()
+        .filter(|f| f.rule == id)
+        .map(|f| format!("{} {}", f.object.kind.as_str(), f.object.name))
+        .collect();
+    got.sort();
+    expected.sort();
+    Ok((expected, got))
+}
+
 /// A fixture case: a single file, or a directory of files merged in name order with `-c`.
 fn case_files(path: &Path) -> Vec<PathBuf> {
     if path.is_dir() {
         let mut files: Vec<PathBuf> = std::fs::read_dir(path)
             .expect("read fixture dir")
             .map(|e| e.expect("entry").path())
-            .filter(|p| p.extension().is_some_and(|e| e == "yml" || e == "yaml"))
+            .filter(|p| {
+                p.extension()
+                    .is_some_and(|e| e == "yml" || e == "yaml" || e == "json")
+            })
             .collect();
         files.sort();
         files
@@ -105,6 +159,38 @@ fn every_fixture_reports_exactly_its_expectations() {
             let is_fail = name.starts_with("fail.");
             let is_pass = name.starts_with("pass.");
             if !is_fail && !is_pass {
+                continue;
+            }
+            if name.ends_with(".swarm.json") {
+                let entry = per_rule.entry(id.clone()).or_default();
+                if is_fail {
+                    entry.0 += 1
+                } else {
+                    entry.1 += 1
+                }
+                match live_case(&case, &id) {
+                    Err(e) => failures.push(format!("{}: {e}", case.display())),
+                    Ok((expected, got)) => {
+                        if is_fail && expected.is_empty() {
+                            failures.push(format!(
+                                "{}: a fail fixture needs \"expect\" entries",
+                                case.display()
+                            ));
+                        }
+                        if is_pass && !expected.is_empty() {
+                            failures.push(format!(
+                                "{}: a pass fixture must not expect findings",
+                                case.display()
+                            ));
+                        }
+                        if expected != got {
+                            failures.push(format!(
+                                "{}: {id} expected {expected:?}, reported {got:?}",
+                                case.display()
+                            ));
+                        }
+                    }
+                }
                 continue;
             }
             let files = case_files(&case);

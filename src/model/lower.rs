@@ -388,6 +388,8 @@ pub fn lower(root: &Node) -> Lowered {
                 .or(ext_name);
             d.networks.push(Network {
                 name,
+                full_name: None,
+                ingress: false,
                 loc: loc(k),
                 driver: v.get("driver").and_then(|n| lw.scalar(n, "driver")),
                 driver_opts: v
@@ -531,7 +533,11 @@ fn lower_service(lw: &mut Lowerer, name: String, key: &Node, v: &Node) -> Servic
             "environment" => s.environment = lw.key_vals(val, &what),
             "labels" => s.labels = lw.key_vals(val, &what),
             "restart" => s.restart = lw.scalar(val, &what),
-            "networks" => s.networks = Some(service_networks(lw, val, &what)),
+            "networks" => {
+                let nets = service_networks(lw, val, &what);
+                // docker/cli: `len(Networks) == 0` means the default network
+                s.networks = (!nets.is_empty()).then_some(nets);
+            }
             "ports" => s.ports = ports(lw, val, &what, &mut s.rejected),
             "volumes" => s.mounts = mounts(lw, val, &what, &mut s.rejected),
             "secrets" => s.secrets = file_refs(lw, val, &what, &mut s.rejected),

@@ -237,7 +237,12 @@ pub struct ImageInfo {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Service {
+    /// The name as the stack file writes it (live: without the `<stack>_` prefix).
     pub name: String,
+    /// Live mode: the service's real name (`mon_prometheus`).
+    pub full_name: Option<String>,
+    /// Live mode: what the swarm reports about the service's state.
+    pub status: Option<ServiceStatus>,
     /// The service's key in `services:`.
     pub loc: Loc,
     pub image: Option<Val>,
@@ -266,12 +271,16 @@ pub struct Service {
     /// Keys that make stack deploy fail (forbidden, or rejected by its schema).
     pub rejected: Vec<KeyUse>,
     pub image_info: ImageInfo,
+    /// Live mode: why the image's config could not be read (not present on this node, …).
+    pub image_unknown_reason: Option<String>,
 }
 
 impl Service {
     pub fn new(name: String, loc: Loc) -> Self {
         Service {
             name,
+            full_name: None,
+            status: None,
             loc,
             image: None,
             user: None,
@@ -295,6 +304,7 @@ impl Service {
             ignored: vec![],
             rejected: vec![],
             image_info: ImageInfo::default(),
+            image_unknown_reason: None,
         }
     }
 
@@ -312,17 +322,34 @@ impl Service {
 
     /// Effective network names: the explicit list, or the implicit `default`.
     pub fn effective_networks(&self) -> Vec<&str> {
-        // docker/cli: `len(Networks) == 0` means the default network, also for `networks: []`
+        // file lowering turns `networks: []` into `None` (docker/cli: `len(Networks) == 0` means
+        // the default network); a live service with no networks really has none
         match &self.networks {
-            Some(n) if !n.is_empty() => n.iter().map(|v| v.text.as_str()).collect(),
-            _ => vec!["default"],
+            Some(n) => n.iter().map(|v| v.text.as_str()).collect(),
+            None => vec!["default"],
         }
     }
+}
+
+/// Live mode: a service's convergence and update state.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ServiceStatus {
+    pub running_tasks: Option<u64>,
+    pub desired_tasks: Option<u64>,
+    /// `UpdateStatus.State`: updating, paused, completed, rollback_started, rollback_paused,
+    /// rollback_completed.
+    pub update_state: Option<String>,
+    pub update_message: Option<String>,
+    pub loc: Option<Loc>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Network {
     pub name: String,
+    /// Live mode: the network's real name.
+    pub full_name: Option<String>,
+    /// Live mode: the swarm's routing-mesh network.
+    pub ingress: bool,
     /// The network's key under `networks:`; for the implicit default network, the first service
     /// that joins it.
     pub loc: Loc,
@@ -398,6 +425,38 @@ pub struct Deployment {
     pub dotenv: Option<PathBuf>,
     /// Top-level keys that make deploy fail.
     pub rejected: Vec<KeyUse>,
+    /// Built from a live swarm rather than from files.
+    pub live: bool,
+    /// Live mode: swarm-wide facts (carried by one deployment per run, so cluster rules report
+    /// once).
+    pub cluster: Option<Box<Cluster>>,
+}
+
+/// Swarm-wide facts from the Engine API.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Cluster {
+    pub loc: Option<Loc>,
+    pub autolock: Option<bool>,
+    pub node_cert_expiry_ns: Option<i64>,
+    pub nodes: Vec<NodeInfo>,
+    /// The ingress (routing-mesh) network and whether any service publishes in ingress mode.
+    pub ingress: Option<Network>,
+    pub ingress_ports_in_use: bool,
+    /// An overlay network with the `encrypted` option exists.
+    pub encrypted_overlays_in_use: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct NodeInfo {
+    pub id: String,
+    pub hostname: String,
+    pub loc: Option<Loc>,
+    pub role: String,
+    pub availability: String,
+    pub state: String,
+    pub leader: bool,
+    pub reachability: Option<String>,
+    pub engine_version: Option<String>,
 }
 
 impl Deployment {

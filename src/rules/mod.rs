@@ -3,6 +3,7 @@
 //! `src/rules/<family>/<name>.rs`, fail/pass fixtures in `fixtures/<ID>/`, and the driver test.
 
 pub mod catalog;
+pub mod control_plane;
 pub mod health;
 pub mod identity;
 pub mod image;
@@ -31,98 +32,46 @@ macro_rules! rule {
     };
 }
 
-/// Every rule, in id order.
+/// Every rule, in id order: one line each.
+#[rustfmt::skip]
 pub static RULES: &[Rule] = &[
-    rule!(
-        "SA001-hardening-key-ignored-by-stack-deploy",
-        stack_deploy::hardening_key_ignored::check
-    ),
-    rule!(
-        "SA002-dangerous-key-ignored-by-stack-deploy",
-        stack_deploy::dangerous_key_ignored::check
-    ),
-    rule!(
-        "SA003-key-makes-deploy-fail",
-        stack_deploy::key_makes_deploy_fail::check
-    ),
-    rule!(
-        "SA004-unresolved-variable",
-        stack_deploy::unresolved_variable::check
-    ),
-    rule!(
-        "SA101-service-runs-as-root",
-        identity::service_runs_as_root::check
-    ),
-    rule!(
-        "SA102-dangerous-capability-added",
-        identity::dangerous_capability_added::check
-    ),
-    rule!(
-        "SA104-runtime-socket-mounted",
-        identity::runtime_socket_mounted::check
-    ),
-    rule!(
-        "SA105-sensitive-host-path-mounted",
-        identity::sensitive_host_path_mounted::check
-    ),
+    rule!("SA001-hardening-key-ignored-by-stack-deploy", stack_deploy::hardening_key_ignored::check),
+    rule!("SA002-dangerous-key-ignored-by-stack-deploy", stack_deploy::dangerous_key_ignored::check),
+    rule!("SA003-key-makes-deploy-fail", stack_deploy::key_makes_deploy_fail::check),
+    rule!("SA004-unresolved-variable", stack_deploy::unresolved_variable::check),
+    rule!("SA006-deployed-stack-drifts-from-file", stack_deploy::drift::check),
+    rule!("SA101-service-runs-as-root", identity::service_runs_as_root::check),
+    rule!("SA102-dangerous-capability-added", identity::dangerous_capability_added::check),
+    rule!("SA104-runtime-socket-mounted", identity::runtime_socket_mounted::check),
+    rule!("SA105-sensitive-host-path-mounted", identity::sensitive_host_path_mounted::check),
     rule!("SA106-host-network", identity::host_network::check),
-    rule!(
-        "SA201-overlay-network-not-encrypted",
-        network::overlay_network_not_encrypted::check
-    ),
-    rule!(
-        "SA203-port-published-on-routing-mesh",
-        network::port_published_on_routing_mesh::check
-    ),
-    rule!(
-        "SA204-host-ip-binding-dropped",
-        network::host_ip_binding_dropped::check
-    ),
-    rule!(
-        "SA205-sensitive-port-published",
-        network::sensitive_port_published::check
-    ),
+    rule!("SA201-overlay-network-not-encrypted", network::overlay_network_not_encrypted::check),
+    rule!("SA202-ingress-network-not-encrypted", network::ingress_network_not_encrypted::check),
+    rule!("SA203-port-published-on-routing-mesh", network::port_published_on_routing_mesh::check),
+    rule!("SA204-host-ip-binding-dropped", network::host_ip_binding_dropped::check),
+    rule!("SA205-sensitive-port-published", network::sensitive_port_published::check),
     rule!("SA301-no-memory-limit", resources::no_memory_limit::check),
     rule!("SA302-no-cpu-limit", resources::no_cpu_limit::check),
     rule!("SA303-no-pids-limit", resources::no_pids_limit::check),
     rule!("SA305-single-replica", resources::single_replica::check),
-    rule!(
-        "SA401-plaintext-secret-in-environment",
-        secrets::plaintext_secret_in_environment::check
-    ),
-    rule!(
-        "SA402-credential-pattern-in-value",
-        secrets::credential_pattern_in_value::check
-    ),
-    rule!(
-        "SA405-credentials-in-url",
-        secrets::credentials_in_url::check
-    ),
-    rule!(
-        "SA501-latest-or-implicit-tag",
-        image::latest_or_implicit_tag::check
-    ),
-    rule!(
-        "SA502-image-not-digest-pinned",
-        image::image_not_digest_pinned::check
-    ),
+    rule!("SA401-plaintext-secret-in-environment", secrets::plaintext_secret_in_environment::check),
+    rule!("SA402-credential-pattern-in-value", secrets::credential_pattern_in_value::check),
+    rule!("SA405-credentials-in-url", secrets::credentials_in_url::check),
+    rule!("SA501-latest-or-implicit-tag", image::latest_or_implicit_tag::check),
+    rule!("SA502-image-not-digest-pinned", image::image_not_digest_pinned::check),
+    rule!("SA506-live-image-not-digest-pinned", image::live_image_not_digest_pinned::check),
     rule!("SA601-no-healthcheck", health::no_healthcheck::check),
-    rule!(
-        "SA602-healthcheck-disabled",
-        health::healthcheck_disabled::check
-    ),
-    rule!(
-        "SA603-update-failure-action-not-rollback",
-        health::update_failure_action_not_rollback::check
-    ),
-    rule!(
-        "SA605-no-rollback-config",
-        health::no_rollback_config::check
-    ),
-    rule!(
-        "SA606-restart-policy-unbounded",
-        health::restart_policy_unbounded::check
-    ),
+    rule!("SA602-healthcheck-disabled", health::healthcheck_disabled::check),
+    rule!("SA603-update-failure-action-not-rollback", health::update_failure_action_not_rollback::check),
+    rule!("SA605-no-rollback-config", health::no_rollback_config::check),
+    rule!("SA606-restart-policy-unbounded", health::restart_policy_unbounded::check),
+    rule!("SA609-update-paused-or-not-converged", health::update_paused_or_not_converged::check),
+    rule!("SA701-autolock-disabled", control_plane::autolock_disabled::check),
+    rule!("SA702-manager-count-not-fault-tolerant", control_plane::manager_count_not_fault_tolerant::check),
+    rule!("SA703-manager-unreachable-or-node-down", control_plane::manager_unreachable_or_node_down::check),
+    rule!("SA704-managers-accept-workloads", control_plane::managers_accept_workloads::check),
+    rule!("SA705-long-node-certificate-lifetime", control_plane::long_node_certificate_lifetime::check),
+    rule!("SA707-engine-versions-outdated-or-mixed", control_plane::engine_versions_outdated_or_mixed::check),
 ];
 
 /// Collects one rule's findings, with the rule's id and default severity filled in.
@@ -167,12 +116,9 @@ impl<'a> Sink<'a> {
         key: impl Into<String>,
         message: impl Into<String>,
     ) -> &mut Finding {
-        self.report(
-            ObjectRef::new(ObjectKind::Service, &svc.name),
-            loc,
-            key,
-            message,
-        )
+        let mut object = ObjectRef::new(ObjectKind::Service, &svc.name);
+        object.full_name = svc.full_name.clone();
+        self.report(object, loc, key, message)
     }
 
     pub fn default_severity(&self) -> Severity {

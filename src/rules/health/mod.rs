@@ -5,6 +5,7 @@ pub mod no_healthcheck;
 pub mod no_rollback_config;
 pub mod restart_policy_unbounded;
 pub mod update_failure_action_not_rollback;
+pub mod update_paused_or_not_converged;
 
 use crate::model::{Loc, Service};
 

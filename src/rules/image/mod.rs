@@ -2,6 +2,7 @@
 
 pub mod image_not_digest_pinned;
 pub mod latest_or_implicit_tag;
+pub mod live_image_not_digest_pinned;
 
 /// An image reference split the way docker does: `[host[:port]/]path[:tag][@digest]`.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,6 +1,7 @@
 //! SA2xx: network exposure and encryption.
 
 pub mod host_ip_binding_dropped;
+pub mod ingress_network_not_encrypted;
 pub mod overlay_network_not_encrypted;
 pub mod port_published_on_routing_mesh;
 pub mod sensitive_port_published;

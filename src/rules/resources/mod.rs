@@ -26,7 +26,10 @@ pub fn is_set(v: Option<&crate::model::Val>) -> bool {
         Some(v) if !v.is_known() => true,
         Some(v) => {
             // `0`, `0.0`, `0M`, `0b`: zero with or without a unit
-            let number = v.text.trim().trim_end_matches(|c: char| c.is_ascii_alphabetic());
+            let number = v
+                .text
+                .trim()
+                .trim_end_matches(|c: char| c.is_ascii_alphabetic());
             !(number.is_empty() || number.parse::<f64>().is_ok_and(|n| n == 0.0))
         }
     }
@@ -39,7 +42,15 @@ mod tests {
 
     #[test]
     fn zero_is_no_limit() {
-        let v = |t: &str| Val::api(t, Loc::Api { object: "s".into(), path: "p".into() });
+        let v = |t: &str| {
+            Val::api(
+                t,
+                Loc::Api {
+                    object: "s".into(),
+                    path: "p".into(),
+                },
+            )
+        };
         for t in ["0", "0.0", "0M", "0b", ""] {
             assert!(!is_set(Some(&v(t))), "{t}");
         }

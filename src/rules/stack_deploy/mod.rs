@@ -1,6 +1,7 @@
 //! SA0xx: stack-deploy semantics — keys swarm ignores or rejects, unresolved variables.
 
 pub mod dangerous_key_ignored;
+pub mod drift;
 pub mod hardening_key_ignored;
 pub mod key_makes_deploy_fail;
 pub mod unresolved_variable;

@@ -1,0 +1,326 @@
+//! Read-only collection from the Engine API: one list per collection plus one image inspect per
+//! distinct image (bounded concurrency), every call under a timeout.
+
+use std::collections::{BTreeMap, HashMap};
+use std::future::Future;
+use std::time::Duration;
+
+use bollard::models::{
+    Config, ImageInspect, Network, Node, Secret, Service, Swarm, SystemInfo, Task,
+};
+use bollard::query_parameters::{
+    ListConfigsOptions, ListNetworksOptions, ListNodesOptions, ListSecretsOptions,
+    ListServicesOptionsBuilder, ListTasksOptionsBuilder,
+};
+use bollard::Docker;
+use futures_util::stream::{self, StreamExt};
+use serde::{Deserialize, Serialize};
+
+use crate::live::connect::Endpoint;
+use crate::live::LiveError;
+
+/// Engine API 1.41 (Engine 20.10) adds ServiceStatus, CapabilityAdd/Drop and PIDs limits.
+pub const MIN_API: (u32, u32) = (1, 41);
+pub const MAX_IMAGE_CONCURRENCY: usize = 8;
+
+/// What the image on this node says (from `GET /images/{name}/json`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ImageResult {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inspect: Option<ImageInspect>,
+    /// Why the image could not be inspected.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// Everything read from the swarm. Also the format of recorded fixtures
+/// (`fixtures/<ID>/*.swarm.json`), which hold API JSON as the daemon returns it.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Snapshot {
+    #[serde(default)]
+    pub api_version: Option<String>,
+    #[serde(default)]
+    pub info: Option<SystemInfo>,
+    #[serde(default)]
+    pub swarm: Option<Swarm>,
+    #[serde(default)]
+    pub nodes: Vec<Node>,
+    #[serde(default)]
+    pub services: Vec<Service>,
+    #[serde(default)]
+    pub tasks: Vec<Task>,
+    #[serde(default)]
+    pub networks: Vec<Network>,
+    #[serde(default)]
+    pub secrets: Vec<Secret>,
+    #[serde(default)]
+    pub configs: Vec<Config>,
+    /// Keyed by the image reference as the service spec names it.
+    #[serde(default)]
+    pub images: BTreeMap<String, ImageResult>,
+    /// Number of API requests made.
+    #[serde(skip)]
+    pub api_calls: usize,
+}
+
+fn parse_api(v: &str) -> Option<(u32, u32)> {
+    let (a, b) = v.split_once('.')?;
+    Some((a.parse().ok()?, b.parse().ok()?))
+}
+
+struct Ctx<'a> {
+    ep: &'a Endpoint,
+    timeout: Duration,
+    calls: usize,
+}
+
+impl Ctx<'_> {
+    /// Run one API call under the timeout and turn failures into clear errors.
+    async fn call<T, F>(&mut self, what: &str, fut: F) -> Result<T, LiveError>
+    where
+        F: Future<Output = Result<T, bollard::errors::Error>>,
+    {
+        self.calls += 1;
+        match tokio::time::timeout(self.timeout, fut).await {
+            Err(_) => Err(LiveError::Timeout {
+                address: self.ep.host.clone(),
+                what: what.to_string(),
+                seconds: self.timeout.as_secs(),
+            }),
+            Ok(Ok(v)) => Ok(v),
+            Ok(Err(e)) => Err(classify(self.ep, what, e)),
+        }
+    }
+}
+
+/// Map a bollard error to what the user must know.
+pub fn classify(ep: &Endpoint, what: &str, e: bollard::errors::Error) -> LiveError {
+    use bollard::errors::Error as E;
+    match e {
+        E::DockerResponseServerError {
+            status_code,
+            message,
+        } => {
+            if status_code == 503 && message.contains("not a swarm manager") {
+                LiveError::NotManager(message)
+            } else if status_code == 503 && message.contains("not part of a swarm") {
+                LiveError::NotInSwarm
+            } else {
+                LiveError::Api {
+                    what: what.to_string(),
+                    status: status_code,
+                    message,
+                }
+            }
+        }
+        E::RequestTimeoutError => LiveError::Timeout {
+            address: ep.host.clone(),
+            what: what.to_string(),
+            seconds: 0,
+        },
+        other => {
+            let text = other.to_string();
+            let lower = format!("{other:?} {text}").to_ascii_lowercase();
+            if lower.contains("permission denied") {
+                LiveError::PermissionDenied {
+                    address: ep.host.clone(),
+                }
+            } else {
+                LiveError::Unreachable {
+                    address: ep.host.clone(),
+                    source: ep.source.clone(),
+                    reason: text,
+                }
+            }
+        }
+    }
+}
+
+async fn collect_async(
+    docker: Docker,
+    ep: &Endpoint,
+    stack: Option<&str>,
+    timeout: Duration,
+) -> Result<Snapshot, LiveError> {
+    let mut ctx = Ctx {
+        ep,
+        timeout,
+        calls: 0,
+    };
+    ctx.calls += 1;
+    let docker = match tokio::time::timeout(timeout, docker.negotiate_version()).await {
+        Err(_) => {
+            return Err(LiveError::Timeout {
+                address: ep.host.clone(),
+                what: "the version negotiation".into(),
+                seconds: timeout.as_secs(),
+            })
+        }
+        Ok(r) => r.map_err(|e| classify(ep, "the version negotiation", e))?,
+    };
+    let version = ctx.call("GET /version", docker.version()).await?;
+    let api = version.api_version.clone().unwrap_or_default();
+    if parse_api(&api).is_some_and(|v| v < MIN_API) {
+        return Err(LiveError::ApiTooOld {
+            have: api,
+            fact: "service status, capabilities and PIDs limits".into(),
+            needed: format!("{}.{} (Engine 20.10)", MIN_API.0, MIN_API.1),
+        });
+    }
+    let info = ctx.call("GET /info", docker.info()).await?;
+    let swarm_info = info.swarm.clone().unwrap_or_default();
+    let state = swarm_info
+        .local_node_state
+        .as_ref()
+        .map(|s| s.to_string())
+        .unwrap_or_default();
+    if state != "active" {
+        return Err(LiveError::NotInSwarm);
+    }
+    if swarm_info.control_available != Some(true) {
+        return Err(LiveError::NotManager(
+            "this node is a worker: run swarmaudit on a manager, or point -H/--context at one"
+                .into(),
+        ));
+    }
+    let mut filters: HashMap<String, Vec<String>> = HashMap::new();
+    if let Some(s) = stack {
+        filters.insert(
+            "label".into(),
+            vec![format!("com.docker.stack.namespace={s}")],
+        );
+    }
+    let service_opts = ListServicesOptionsBuilder::new()
+        .filters(&filters)
+        .status(true)
+        .build();
+    let mut task_filters: HashMap<String, Vec<String>> = HashMap::new();
+    task_filters.insert("desired-state".into(), vec!["running".into()]);
+    if let Some(s) = stack {
+        task_filters.insert(
+            "label".into(),
+            vec![format!("com.docker.stack.namespace={s}")],
+        );
+    }
+    let task_opts = ListTasksOptionsBuilder::new()
+        .filters(&task_filters)
+        .build();
+    let mut swarm = ctx.call("GET /swarm", docker.inspect_swarm()).await?;
+    // join tokens are secrets: drop them at once
+    swarm.join_tokens = None;
+    let nodes = ctx
+        .call("GET /nodes", docker.list_nodes(None::<ListNodesOptions>))
+        .await?;
+    let services = ctx
+        .call("GET /services", docker.list_services(Some(service_opts)))
+        .await?;
+    let tasks = ctx
+        .call("GET /tasks", docker.list_tasks(Some(task_opts)))
+        .await?;
+    let networks = ctx
+        .call(
+            "GET /networks",
+            docker.list_networks(None::<ListNetworksOptions>),
+        )
+        .await?;
+    let secrets = ctx
+        .call(
+            "GET /secrets",
+            docker.list_secrets(None::<ListSecretsOptions>),
+        )
+        .await?;
+    let configs = ctx
+        .call(
+            "GET /configs",
+            docker.list_configs(None::<ListConfigsOptions>),
+        )
+        .await?;
+
+    let mut refs: Vec<String> = services
+        .iter()
+        .filter_map(|s| {
+            s.spec
+                .as_ref()?
+                .task_template
+                .as_ref()?
+                .container_spec
+                .as_ref()?
+                .image
+                .clone()
+        })
+        .collect();
+    refs.sort();
+    refs.dedup();
+    let image_calls = refs.len();
+    let images: BTreeMap<String, ImageResult> = stream::iter(refs)
+        .map(|r| {
+            let docker = docker.clone();
+            async move {
+                let res = inspect_image(&docker, &r, timeout).await;
+                (r, res)
+            }
+        })
+        .buffer_unordered(MAX_IMAGE_CONCURRENCY)
+        .collect()
+        .await;
+    Ok(Snapshot {
+        api_version: Some(api),
+        info: Some(info),
+        swarm: Some(swarm),
+        nodes,
+        services,
+        tasks,
+        networks,
+        secrets,
+        configs,
+        images,
+        api_calls: ctx.calls + image_calls,
+    })
+}
+
+/// Inspect an image on this node: by the full reference, else without the digest (a locally
+/// built or imported image has no repo digest).
+async fn inspect_image(docker: &Docker, reference: &str, timeout: Duration) -> ImageResult {
+    let mut candidates = vec![reference.to_string()];
+    if let Some((name, _digest)) = reference.split_once('@') {
+        candidates.push(name.to_string());
+    }
+    let mut last = String::new();
+    for c in candidates {
+        match tokio::time::timeout(timeout, docker.inspect_image(&c)).await {
+            Ok(Ok(i)) => {
+                return ImageResult {
+                    inspect: Some(i),
+                    error: None,
+                }
+            }
+            Ok(Err(bollard::errors::Error::DockerResponseServerError {
+                status_code: 404, ..
+            })) => {
+                last = "the image is not present on this node".into();
+            }
+            Ok(Err(e)) => last = format!("image inspect failed: {e}"),
+            Err(_) => last = format!("image inspect timed out after {}s", timeout.as_secs()),
+        }
+    }
+    ImageResult {
+        inspect: None,
+        error: Some(last),
+    }
+}
+
+/// Collect a snapshot (blocking; the async runtime lives only here).
+pub fn collect(
+    ep: &Endpoint,
+    stack: Option<&str>,
+    timeout: Duration,
+) -> Result<Snapshot, LiveError> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| LiveError::Config(format!("cannot start the async runtime: {e}")))?;
+    rt.block_on(async {
+        let docker = crate::live::connect::client(ep, timeout)?;
+        collect_async(docker, ep, stack, timeout).await
+    })
+}

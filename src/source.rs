@@ -85,7 +85,12 @@ pub fn display_path(path: &Path) -> String {
             } else {
                 cwd.join(path)
             };
-            abs.strip_prefix(&cwd).ok().map(Path::to_path_buf)
+            // lexically clean so `../x` is not taken for a path below the working directory
+            let abs = PathBuf::from(crate::model::clean_path(&abs.to_string_lossy()));
+            Some(
+                abs.strip_prefix(&cwd)
+                    .map_or(abs.clone(), Path::to_path_buf),
+            )
         })
         .unwrap_or_else(|| path.to_path_buf());
     let s = shown.to_string_lossy().replace('\\', "/");

@@ -59,8 +59,8 @@ fn reported_lines(files: &[PathBuf], id: &str) -> Result<Vec<(String, usize)>, S
             serde_json::from_str(&std::fs::read_to_string(snap).map_err(|e| e.to_string())?)
                 .map_err(|e| e.to_string())?;
         let stack = value["stack"].as_str().unwrap_or("").to_string();
-        let snapshot: swarmaudit::live::collect::Snapshot =
-            serde_json::from_value(value).map_err(|e| e.to_string())?;
+        let snapshot =
+            swarmaudit::live::collect::Snapshot::from_json(value).map_err(|e| e.to_string())?;
         let live = swarmaudit::live::lower::lower(&snapshot);
         findings.extend(swarmaudit::rules::stack_deploy::drift::compare(
             file,
@@ -94,8 +94,8 @@ fn live_case(path: &Path, id: &str) -> Result<(Vec<String>, Vec<String>), String
                 .collect()
         })
         .unwrap_or_default();
-    let snapshot: swarmaudit::live::collect::Snapshot =
-        serde_json::from_value(value).map_err(|e| format!("not a snapshot: {e}"))?;
+    let snapshot = swarmaudit::live::collect::Snapshot::from_json(value)
+        .map_err(|e| format!("not a snapshot: {e}"))?;
     let sel = Selection {
         select: vec![id.to_string()],
         ignore: vec![],

@@ -61,6 +61,9 @@ pub struct Snapshot {
     /// Number of API requests made.
     #[serde(skip)]
     pub api_calls: usize,
+    /// Why service healthchecks could not be read (then they are unknown, not absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub healthchecks_unreadable: Option<String>,
 }
 
 fn parse_api(v: &str) -> Option<(u32, u32)> {
@@ -275,6 +278,7 @@ async fn collect_async(
         configs,
         images,
         api_calls: ctx.calls + image_calls,
+        healthchecks_unreadable: None,
     })
 }
 
@@ -319,8 +323,141 @@ pub fn collect(
         .enable_all()
         .build()
         .map_err(|e| LiveError::Config(format!("cannot start the async runtime: {e}")))?;
-    rt.block_on(async {
+    let mut snapshot = rt.block_on(async {
         let docker = crate::live::connect::client(ep, timeout)?;
         collect_async(docker, ep, stack, timeout).await
-    })
+    })?;
+    snapshot.healthchecks_unreadable = restore_healthchecks(&mut snapshot, ep, timeout);
+    Ok(snapshot)
+}
+
+/// bollard's `TaskSpecContainerSpec` reads `HealthCheck`, but the daemon writes `Healthcheck`
+/// (Go field name): move the key so the healthcheck is not silently lost.
+pub fn fix_healthcheck_keys(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::Object(map) => {
+            if let Some(serde_json::Value::Object(cs)) = map.get_mut("ContainerSpec") {
+                if let Some(h) = cs.remove("Healthcheck") {
+                    cs.insert("HealthCheck".into(), h);
+                }
+            }
+            for (_, x) in map.iter_mut() {
+                fix_healthcheck_keys(x);
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(fix_healthcheck_keys),
+        _ => {}
+    }
+}
+
+impl Snapshot {
+    /// Read a snapshot from API JSON (recorded fixtures), daemon spelling included.
+    pub fn from_json(mut v: serde_json::Value) -> Result<Snapshot, serde_json::Error> {
+        fix_healthcheck_keys(&mut v);
+        serde_json::from_value(v)
+    }
+}
+
+/// A plain HTTP/1.0 GET over the endpoint's unix socket or TCP port (not TLS), for the one
+/// response bollard's typed models cannot read faithfully.
+fn raw_get(ep: &Endpoint, path: &str, timeout: Duration) -> Result<Vec<u8>, String> {
+    use std::io::{Read, Write};
+    let request =
+        format!("GET {path} HTTP/1.0\r\nHost: docker\r\nAccept: application/json\r\n\r\n");
+    let mut buf = Vec::new();
+    if let Some(sock) = ep.host.strip_prefix("unix://") {
+        let mut s = std::os::unix::net::UnixStream::connect(sock).map_err(|e| e.to_string())?;
+        s.set_read_timeout(Some(timeout))
+            .map_err(|e| e.to_string())?;
+        s.set_write_timeout(Some(timeout))
+            .map_err(|e| e.to_string())?;
+        s.write_all(request.as_bytes()).map_err(|e| e.to_string())?;
+        s.read_to_end(&mut buf).map_err(|e| e.to_string())?;
+    } else if let (Some(addr), None) = (ep.host.strip_prefix("tcp://"), &ep.tls) {
+        use std::net::ToSocketAddrs;
+        let sa = addr
+            .to_socket_addrs()
+            .map_err(|e| e.to_string())?
+            .next()
+            .ok_or("no address")?;
+        let mut s =
+            std::net::TcpStream::connect_timeout(&sa, timeout).map_err(|e| e.to_string())?;
+        s.set_read_timeout(Some(timeout))
+            .map_err(|e| e.to_string())?;
+        s.set_write_timeout(Some(timeout))
+            .map_err(|e| e.to_string())?;
+        s.write_all(request.as_bytes()).map_err(|e| e.to_string())?;
+        s.read_to_end(&mut buf).map_err(|e| e.to_string())?;
+    } else {
+        return Err("not available over TLS".into());
+    }
+    let split = buf
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .ok_or("malformed HTTP response")?;
+    let head = String::from_utf8_lossy(&buf[..split]).to_ascii_lowercase();
+    if !head.starts_with("http/1.1 200") && !head.starts_with("http/1.0 200") {
+        return Err(head.lines().next().unwrap_or("").to_string());
+    }
+    let body = buf[split + 4..].to_vec();
+    if head.contains("transfer-encoding: chunked") {
+        let mut out = Vec::new();
+        let mut rest = &body[..];
+        while let Some(nl) = rest.windows(2).position(|w| w == b"\r\n") {
+            let size = usize::from_str_radix(String::from_utf8_lossy(&rest[..nl]).trim(), 16)
+                .map_err(|e| e.to_string())?;
+            if size == 0 {
+                break;
+            }
+            let start = nl + 2;
+            let chunk = rest.get(start..start + size).ok_or("truncated chunk")?;
+            out.extend_from_slice(chunk);
+            rest = rest.get(start + size + 2..).unwrap_or(&[]);
+        }
+        return Ok(out);
+    }
+    Ok(body)
+}
+
+/// Fill in service healthchecks from the daemon's raw JSON (see [`fix_healthcheck_keys`]).
+/// Returns why they could not be read, if so.
+fn restore_healthchecks(
+    snapshot: &mut Snapshot,
+    ep: &Endpoint,
+    timeout: Duration,
+) -> Option<String> {
+    let api = snapshot
+        .api_version
+        .clone()
+        .unwrap_or_else(|| "1.41".into());
+    snapshot.api_calls += 1;
+    let body = match raw_get(ep, &format!("/v{api}/services"), timeout) {
+        Ok(b) => b,
+        Err(e) => return Some(format!("service healthchecks could not be read ({e})")),
+    };
+    let raw: Vec<serde_json::Value> = match serde_json::from_slice(&body) {
+        Ok(v) => v,
+        Err(e) => return Some(format!("service healthchecks could not be read ({e})")),
+    };
+    for r in raw {
+        let id = r["ID"].as_str().unwrap_or_default();
+        let h = &r["Spec"]["TaskTemplate"]["ContainerSpec"]["Healthcheck"];
+        if h.is_null() {
+            continue;
+        }
+        let Ok(h) = serde_json::from_value::<bollard::models::HealthConfig>(h.clone()) else {
+            continue;
+        };
+        if let Some(cs) = snapshot
+            .services
+            .iter_mut()
+            .find(|s| s.id.as_deref() == Some(id))
+            .and_then(|s| s.spec.as_mut())
+            .and_then(|s| s.task_template.as_mut())
+            .and_then(|t| t.container_spec.as_mut())
+        {
+            cs.health_check = Some(h);
+        }
+    }
+    None
 }

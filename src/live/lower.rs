@@ -540,11 +540,17 @@ fn lower_service(
         },
         None => ImageInfo::default(),
     };
-    svc.image_unknown_reason = cs
-        .image
-        .as_ref()
-        .and_then(|i| snapshot.images.get(i))
-        .and_then(|r| r.error.clone());
+    if let Some(why) = &snapshot.healthchecks_unreadable {
+        svc.healthcheck = None;
+        svc.image_info.has_healthcheck = ImageFact::Unknown;
+        svc.image_unknown_reason = Some(why.clone());
+    }
+    svc.image_unknown_reason = svc.image_unknown_reason.take().or_else(|| {
+        cs.image
+            .as_ref()
+            .and_then(|i| snapshot.images.get(i))
+            .and_then(|r| r.error.clone())
+    });
     svc.status = Some(ServiceStatus {
         running_tasks: s.service_status.as_ref().and_then(|x| x.running_tasks),
         desired_tasks: s.service_status.as_ref().and_then(|x| x.desired_tasks),

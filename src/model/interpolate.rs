@@ -43,9 +43,10 @@ impl Env {
             match line.split_once('=') {
                 Some((k, v)) => {
                     if k.is_empty() || k.contains(char::is_whitespace) {
+                        // never echo the line: its value may be a secret
                         return Err((
                             i + 1,
-                            format!("variable name `{k}` contains whitespace or is empty"),
+                            "not a KEY=VALUE line: the name before `=` is empty or contains whitespace".into(),
                         ));
                     }
                     self.set(k, v);

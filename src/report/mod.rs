@@ -43,8 +43,22 @@ impl Reported {
     }
 }
 
-/// Deterministic order: file, position, rule, object, key.
+/// Deterministic order: file, position, rule, object, key. Findings that share a fingerprint
+/// (the same unset variable used twice in one file) get an ordinal suffix in file order, so
+/// code scanning keeps them apart.
 pub fn sort(items: &mut [Reported]) {
+    sort_only(items);
+    let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for r in items.iter_mut() {
+        let n = seen.entry(r.fingerprint.clone()).or_insert(0);
+        *n += 1;
+        if *n > 1 {
+            r.fingerprint = format!("{}-{}", r.fingerprint, n);
+        }
+    }
+}
+
+fn sort_only(items: &mut [Reported]) {
     items.sort_by(|a, b| {
         (
             &a.at.file,

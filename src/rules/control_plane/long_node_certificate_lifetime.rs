@@ -1,5 +1,5 @@
-//! SA705: node certificates live longer than 90 days… or exactly the default 90 days, which
-//! CIS 7.7 asks to shorten: a stolen node certificate stays valid that long.
+//! SA705: node certificates are valid for more than 30 days (the swarm default is 90 days):
+//! a stolen node certificate stays usable that long. CIS 7.7; remediation `--cert-expiry 720h`.
 
 use crate::model::Deployment;
 use crate::rules::control_plane::{swarm_loc, swarm_object};

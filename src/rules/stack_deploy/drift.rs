@@ -26,9 +26,17 @@ fn norm_cpus(v: &Val) -> String {
 }
 
 fn image_name(v: &Val) -> String {
-    // the daemon appends the resolved digest; compare repository and tag only
+    // the daemon appends the resolved digest and the CLI stores Docker Hub images by their
+    // familiar name (`docker.io/library/nginx` -> `nginx`): compare repository and tag only
     let r = crate::rules::image::parse_ref(&v.text);
-    format!("{}:{}", r.name, r.tag.unwrap_or("latest"))
+    let mut name = r.name;
+    for prefix in ["docker.io/", "index.docker.io/", "registry-1.docker.io/"] {
+        if let Some(rest) = name.strip_prefix(prefix) {
+            name = rest;
+        }
+    }
+    let name = name.strip_prefix("library/").unwrap_or(name);
+    format!("{}:{}", name, r.tag.unwrap_or("latest"))
 }
 
 fn facts(s: &Service) -> Vec<Fact> {

@@ -9,15 +9,18 @@ use crate::yaml::Span;
 pub fn check(d: &Deployment, sink: &mut Sink) {
     let stack = ObjectRef::new(ObjectKind::Stack, &d.stack);
     for u in d.unresolved.iter().filter(|u| u.silently_empty) {
-        sink.report(
-            stack.clone(),
-            &u.loc,
-            &u.name,
+        // Environment variables are upper-case by convention; a lower-case "name" is more likely
+        // the tail of a literal (a password with a `$` in it): don't echo it.
+        let conventional = !u.name.chars().any(|c| c.is_ascii_lowercase());
+        let msg = if conventional {
             format!(
                 "`${{{}}}` has no value and no default: docker stack deploy substitutes an empty string without a warning; export it in the deploy shell, pass --env-file, or write `${{{}:?message}}` to make it required",
                 u.name, u.name
-            ),
-        );
+            )
+        } else {
+            "a `$` in this value starts a variable that has no value: docker stack deploy substitutes an empty string (and cuts the text after `$`); write `$$` for a literal `$`".to_string()
+        };
+        sink.report(stack.clone(), &u.loc, &u.name, msg);
     }
     if let (Some(dotenv), Some(first)) = (&d.dotenv, d.files.first()) {
         sink.report(

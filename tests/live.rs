@@ -588,3 +588,17 @@ fn permission_denied_on_the_socket_is_explained() {
         String::from_utf8_lossy(&o.stderr)
     );
 }
+
+#[test]
+fn a_service_that_cannot_converge_is_reported() {
+    let _swarm = swarm_lock();
+    if !swarm_ready() {
+        return;
+    }
+    let stack = Stack::deploy("stuck", "unconverged.yml", 1);
+    let (o, v) = scan(&["--stack", &stack.name, "--select", "SA609"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(findings(&v), set(&[("SA609", "service stuck")]));
+    let msg = v["findings"][0]["message"].as_str().unwrap_or("");
+    assert!(msg.contains("0 of 1 desired tasks are running"), "{msg}");
+}

@@ -9,6 +9,7 @@ pub mod detect;
 pub mod engine;
 pub mod exit;
 pub mod finding;
+pub mod fix;
 pub mod live;
 pub mod load;
 pub mod model;

@@ -27,6 +27,20 @@ pub struct Reported {
     pub fingerprint: String,
     /// The message with the anchor definition site appended when relevant.
     pub message: String,
+    /// The fix for this finding, when one is known (see `crate::fix`).
+    pub fix: Option<crate::fix::Fix>,
+    /// Why this finding is accepted, when a suppression covers it (it stays visible).
+    pub suppressed: Option<Suppressed>,
+}
+
+/// A finding covered by a suppression: still reported, marked, with the reason.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Suppressed {
+    /// `inline`, `label` or `config`.
+    pub kind: &'static str,
+    pub reason: String,
+    /// Where the suppression is written (`file:line` or a label/config path).
+    pub location: String,
 }
 
 impl Reported {
@@ -39,6 +53,8 @@ impl Reported {
             at,
             fingerprint,
             message,
+            fix: None,
+            suppressed: None,
         }
     }
 }

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+use crate::config::Config;
 use crate::engine::{self, Selection};
 use crate::exit::ExitStatus;
 use crate::finding::Severity;
@@ -43,6 +44,18 @@ pub enum Command {
     Explain {
         /// A rule id such as SA101.
         rule: String,
+    },
+    /// Record today's findings as a baseline (JSON on stdout): `swarmaudit baseline >
+    /// .swarmaudit-baseline.json`, then `swarmaudit scan --baseline .swarmaudit-baseline.json`.
+    Baseline(Box<ScanArgs>),
+    /// Write a commented starter `.swarmaudit.yml`.
+    Init {
+        /// Directory to write it to.
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        /// Overwrite an existing file.
+        #[arg(long)]
+        force: bool,
     },
 }
 
@@ -93,9 +106,9 @@ pub struct ScanArgs {
     /// Write the report to FILE instead of stdout.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
-    /// Lowest severity that fails the gate (exit 1).
-    #[arg(long, value_enum, default_value_t = FailOn::High)]
-    pub fail_on: FailOn,
+    /// Lowest severity that fails the gate (exit 1) [default: the config's `fail_on`, else high].
+    #[arg(long, value_enum)]
+    pub fail_on: Option<FailOn>,
     /// Only these rules: ids or family prefixes (SA101, SA2), comma-separated or repeated.
     #[arg(long, value_delimiter = ',', value_name = "RULES")]
     pub select: Vec<String>,
@@ -122,6 +135,15 @@ pub struct ScanArgs {
     /// Seconds each Engine API call may take.
     #[arg(long, value_name = "SECS", default_value_t = 10)]
     pub timeout: u64,
+    /// Config file [default: .swarmaudit.yml in the scanned path's directory or a parent].
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Report only findings whose fingerprints are not in this baseline (`swarmaudit baseline`).
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// SARIF `automationDetails.id` category, one per upload to code scanning.
+    #[arg(long, value_name = "NAME", default_value = "swarmaudit")]
+    pub category: String,
 }
 
 fn eprint_error(msg: &str) {
@@ -130,7 +152,28 @@ fn eprint_error(msg: &str) {
 
 pub fn run(cli: Cli) -> ExitStatus {
     match cli.command {
-        Command::Scan(args) => scan(*args),
+        Command::Scan(args) => scan(*args, false),
+        Command::Baseline(args) => scan(*args, true),
+        Command::Init { dir, force } => {
+            let path = dir.join(crate::config::FILE_NAME);
+            if path.exists() && !force {
+                eprint_error(&format!(
+                    "{} exists; use --force to overwrite it",
+                    path.display()
+                ));
+                return ExitStatus::Error;
+            }
+            match std::fs::write(&path, crate::config::STARTER) {
+                Ok(()) => {
+                    let _ = writeln!(std::io::stderr(), "swarmaudit: wrote {}", path.display());
+                    ExitStatus::Pass
+                }
+                Err(e) => {
+                    eprint_error(&format!("cannot write {}: {e}", path.display()));
+                    ExitStatus::Error
+                }
+            }
+        }
         Command::Rules { format } => {
             print!("{}", rules_listing(format));
             ExitStatus::Pass
@@ -237,6 +280,23 @@ pub fn scan_paths(
     env_files: &[PathBuf],
     selection: &Selection,
 ) -> Result<ScanOutcome, String> {
+    scan_paths_with(
+        paths,
+        compose_files,
+        env_files,
+        selection,
+        &Config::default(),
+    )
+}
+
+/// [`scan_paths`] with a config file's exemptions applied.
+pub fn scan_paths_with(
+    paths: &[PathBuf],
+    compose_files: &[PathBuf],
+    env_files: &[PathBuf],
+    selection: &Selection,
+    config: &Config,
+) -> Result<ScanOutcome, String> {
     let mut errors = vec![];
     let env = build_env(env_files, &mut errors);
     let (stacks, walked) = if !compose_files.is_empty() {
@@ -259,8 +319,14 @@ pub fn scan_paths(
         (d.stacks, d.walked)
     };
     let files_failed_before = errors.len();
-    let audit = audit_stacks(&stacks, &walked, &env, selection);
+    let mut audit = audit_stacks(&stacks, &walked, &env, selection, config);
     errors.extend(audit.errors);
+    audit.findings.extend(crate::suppress::config_problems(
+        config,
+        &audit.exemptions_used,
+        selection,
+    ));
+    report::sort(&mut audit.findings);
     Ok(ScanOutcome {
         findings: audit.findings,
         errors,
@@ -271,7 +337,11 @@ pub fn scan_paths(
 
 /// Live mode: collect, lower, audit; locate findings in the stack file when one is given (by
 /// service name), else at a stable synthetic path `swarm/<stack>/<kind>s/<name>`.
-fn live_scan(args: &ScanArgs, selection: &Selection) -> Result<ScanOutcome, String> {
+fn live_scan(
+    args: &ScanArgs,
+    selection: &Selection,
+    config: &Config,
+) -> Result<ScanOutcome, String> {
     let ep = crate::live::connect::resolve(args.host.as_deref(), args.context.as_deref())
         .map_err(|e| e.to_string())?;
     let timeout = std::time::Duration::from_secs(args.timeout.max(1));
@@ -295,11 +365,18 @@ fn live_scan(args: &ScanArgs, selection: &Selection) -> Result<ScanOutcome, Stri
     }
     let file_stack = loaded.stacks.first();
     let mut findings = vec![];
+    let mut used = vec![0; config.exemptions.len()];
     for d in &deployments {
-        for f in engine::run_one(d, selection) {
-            findings.push(locate_live(f, d, file_stack, &loaded.sources));
-        }
+        let mut found: Vec<Reported> = engine::run_one(d, selection)
+            .into_iter()
+            .map(|f| locate_live(f, d, file_stack, &loaded.sources))
+            .collect();
+        let problems =
+            crate::suppress::apply(&mut found, d, &loaded.sources, config, selection, &mut used);
+        findings.extend(found);
+        findings.extend(problems);
     }
+    findings.extend(crate::suppress::config_problems(config, &used, selection));
     if let Some(file) = file_stack.filter(|_| selection.enabled("SA006")) {
         let stack = args.stack.as_deref().unwrap_or(&file.stack);
         let live = deployments.iter().find(|d| d.stack == stack);
@@ -369,6 +446,8 @@ fn locate_live(
 #[derive(Default)]
 struct Audit {
     findings: Vec<Reported>,
+    /// Matches per config exemption.
+    exemptions_used: Vec<usize>,
     errors: Vec<FileError>,
     files_scanned: usize,
     files_failed: usize,
@@ -382,6 +461,7 @@ fn audit_stacks(
     walked: &[bool],
     env: &Env,
     selection: &Selection,
+    config: &Config,
 ) -> Audit {
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
@@ -390,7 +470,10 @@ fn audit_stacks(
     let chunk = stacks.len().div_ceil(threads).max(1);
     let work = |range: std::ops::Range<usize>| {
         let mut loaded = load::Loaded::default();
-        let mut audit = Audit::default();
+        let mut audit = Audit {
+            exemptions_used: vec![0; config.exemptions.len()],
+            ..Audit::default()
+        };
         for i in range {
             let first = loaded.sources.len();
             load::load_stack(
@@ -400,11 +483,20 @@ fn audit_stacks(
                 env,
             );
             for d in loaded.stacks.drain(..) {
-                audit.findings.extend(
-                    engine::run_one(&d, selection)
-                        .into_iter()
-                        .map(|f| Reported::new(f, &loaded.sources)),
+                let mut found: Vec<Reported> = engine::run_one(&d, selection)
+                    .into_iter()
+                    .map(|f| Reported::new(f, &loaded.sources))
+                    .collect();
+                let problems = crate::suppress::apply(
+                    &mut found,
+                    &d,
+                    &loaded.sources,
+                    config,
+                    selection,
+                    &mut audit.exemptions_used,
                 );
+                audit.findings.extend(found);
+                audit.findings.extend(problems);
             }
             loaded.sources.release_text_from(first);
         }
@@ -453,8 +545,14 @@ fn audit_stacks(
                 .collect()
         })
     };
-    let mut all = Audit::default();
+    let mut all = Audit {
+        exemptions_used: vec![0; config.exemptions.len()],
+        ..Audit::default()
+    };
     for p in parts {
+        for (a, b) in all.exemptions_used.iter_mut().zip(&p.exemptions_used) {
+            *a += b;
+        }
         all.findings.extend(p.findings);
         all.errors.extend(p.errors);
         all.files_scanned += p.files_scanned;
@@ -464,36 +562,99 @@ fn audit_stacks(
     all
 }
 
-fn scan(args: ScanArgs) -> ExitStatus {
+/// The config that applies: `--config FILE`, else `.swarmaudit.yml` found by walking up from
+/// the first scanned path (or the current directory).
+fn find_config(args: &ScanArgs) -> Result<Config, Vec<FileError>> {
+    if let Some(p) = &args.config {
+        return crate::config::load(p);
+    }
+    let start = args
+        .compose_files
+        .first()
+        .or(args.paths.first())
+        .cloned()
+        .unwrap_or_else(|| PathBuf::from("."));
+    match crate::config::discover(&start) {
+        Some(p) => crate::config::load(&p),
+        None => Ok(Config::default()),
+    }
+}
+
+fn scan(args: ScanArgs, baseline_mode: bool) -> ExitStatus {
+    let config = match find_config(&args) {
+        Ok(c) => c,
+        Err(errors) => {
+            for e in errors {
+                eprint_error(&e.to_string());
+            }
+            return ExitStatus::Error;
+        }
+    };
     let selection = Selection {
         select: args.select.clone(),
         ignore: args.ignore.clone(),
+        disabled: config.disabled.clone(),
+        severity: config.severity.clone(),
+        settings: config.settings.clone(),
     };
     if let Err(e) = selection.validate() {
         eprint_error(&e);
         return ExitStatus::Error;
     }
+    let baseline = match args.baseline.as_deref().map(crate::baseline::load) {
+        None => None,
+        Some(Ok(b)) => Some(b),
+        Some(Err(e)) => {
+            eprint_error(&e);
+            return ExitStatus::Error;
+        }
+    };
     let result = if args.live {
         if !args.paths.is_empty() {
             eprint_error("--live audits the swarm; give the stack file with -c to compare it with what is deployed");
             return ExitStatus::Error;
         }
-        live_scan(&args, &selection)
+        live_scan(&args, &selection, &config)
     } else {
-        scan_paths(&args.paths, &args.compose_files, &args.env_file, &selection)
+        scan_paths_with(
+            &args.paths,
+            &args.compose_files,
+            &args.env_file,
+            &selection,
+            &config,
+        )
     };
-    let outcome = match result {
+    let mut outcome = match result {
         Ok(o) => o,
         Err(e) => {
             eprint_error(&e);
             return ExitStatus::Error;
         }
     };
+    if baseline_mode {
+        print!("{}", crate::baseline::render(&outcome.findings));
+        return if outcome.errors.is_empty() {
+            ExitStatus::Pass
+        } else {
+            for e in &outcome.errors {
+                eprint_error(&e.to_string());
+            }
+            ExitStatus::Error
+        };
+    }
+    let mut in_baseline = 0;
+    if let Some(b) = &baseline {
+        let before = outcome.findings.len();
+        outcome.findings.retain(|r| !b.contains(&r.fingerprint));
+        in_baseline = before - outcome.findings.len();
+    }
     let report = Report {
         findings: &outcome.findings,
         errors: &outcome.errors,
         files_scanned: outcome.files_scanned,
         files_failed: outcome.files_failed,
+        in_baseline,
+        category: &args.category,
     };
     let to_tty = args.output.is_none() && std::io::stdout().is_terminal();
     let color = args.format == Format::Table && to_tty && std::env::var_os("NO_COLOR").is_none();
@@ -524,8 +685,23 @@ fn scan(args: ScanArgs) -> ExitStatus {
     if !outcome.errors.is_empty() {
         return ExitStatus::Error;
     }
-    match args.fail_on.threshold() {
-        Some(t) if outcome.findings.iter().any(|r| r.finding.severity >= t) => {
+    let fail_on = args
+        .fail_on
+        .or_else(|| {
+            config
+                .fail_on
+                .as_deref()
+                .and_then(|f| FailOn::from_str(f, true).ok())
+        })
+        .unwrap_or(FailOn::High);
+    // suppressed findings stay visible but never fail the gate
+    match fail_on.threshold() {
+        Some(t)
+            if outcome
+                .findings
+                .iter()
+                .any(|r| r.suppressed.is_none() && r.finding.severity >= t) =>
+        {
             ExitStatus::GateFailed
         }
         _ => ExitStatus::Pass,

@@ -4,11 +4,17 @@ use crate::finding::Finding;
 use crate::model::Deployment;
 use crate::rules::{catalog, Sink, RULES};
 
-/// `--select` / `--ignore`: rule ids or id prefixes such as `SA2`.
+/// Which rules run and how: `--select` / `--ignore` (rule ids or id prefixes such as `SA2`),
+/// plus the config file's switches, severity overrides and settings.
 #[derive(Debug, Clone, Default)]
 pub struct Selection {
     pub select: Vec<String>,
     pub ignore: Vec<String>,
+    /// Rules switched off in the config file.
+    pub disabled: Vec<String>,
+    /// Severity overrides from the config file (exact ids or prefixes).
+    pub severity: Vec<(String, crate::finding::Severity)>,
+    pub settings: crate::config::Settings,
 }
 
 impl Selection {
@@ -27,7 +33,9 @@ impl Selection {
 
     pub fn enabled(&self, id: &str) -> bool {
         let m = |p: &String| id.starts_with(&p.to_ascii_uppercase());
-        (self.select.is_empty() || self.select.iter().any(m)) && !self.ignore.iter().any(m)
+        (self.select.is_empty() || self.select.iter().any(m))
+            && !self.ignore.iter().any(m)
+            && !self.disabled.iter().any(m)
     }
 }
 
@@ -39,8 +47,19 @@ pub fn run_one(d: &Deployment, selection: &Selection) -> Vec<Finding> {
     let target = if d.live { "live" } else { "stack" };
     for (rule, meta) in RULES.iter().zip(catalog::all()) {
         if selection.enabled(&meta.id) && meta.targets.iter().any(|t| t == target) {
-            let mut sink = Sink::new(meta, &mut out);
+            let mut sink = Sink::new(meta, &mut out, &selection.settings);
             (rule.check)(d, &mut sink);
+        }
+    }
+    for f in &mut out {
+        // the most specific override wins
+        if let Some((_, sev)) = selection
+            .severity
+            .iter()
+            .filter(|(id, _)| f.rule.starts_with(id.as_str()))
+            .max_by_key(|(id, _)| id.len())
+        {
+            f.severity = *sev;
         }
     }
     let mut seen = std::collections::HashSet::new();

@@ -4,7 +4,9 @@
 //! Pipeline: files → [`yaml`] (spanned) → [`model`] (interpolate, lower, merge) → [`rules`]
 //! via [`engine`] → [`finding`]s → [`report`]ers → [`exit`] status.
 
+pub mod baseline;
 pub mod cli;
+pub mod config;
 pub mod detect;
 pub mod engine;
 pub mod exit;
@@ -16,4 +18,5 @@ pub mod model;
 pub mod report;
 pub mod rules;
 pub mod source;
+pub mod suppress;
 pub mod yaml;

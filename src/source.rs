@@ -79,7 +79,7 @@ impl SourceFile {
 pub fn display_path(path: &Path) -> String {
     let shown = std::env::current_dir()
         .ok()
-        .and_then(|cwd| {
+        .map(|cwd| {
             let abs = if path.is_absolute() {
                 path.to_path_buf()
             } else {
@@ -87,10 +87,8 @@ pub fn display_path(path: &Path) -> String {
             };
             // lexically clean so `../x` is not taken for a path below the working directory
             let abs = PathBuf::from(crate::model::clean_path(&abs.to_string_lossy()));
-            Some(
-                abs.strip_prefix(&cwd)
-                    .map_or(abs.clone(), Path::to_path_buf),
-            )
+            abs.strip_prefix(&cwd)
+                .map_or(abs.clone(), Path::to_path_buf)
         })
         .unwrap_or_else(|| path.to_path_buf());
     let s = shown.to_string_lossy().replace('\\', "/");

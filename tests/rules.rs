@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use swarmaudit::engine::{self, Selection};
 use swarmaudit::load;
 use swarmaudit::model::interpolate::Env;
-use swarmaudit::report::resolve;
+use swarmaudit::report::{resolve, Reported};
 use swarmaudit::rules::catalog;
 
 fn fixtures_dir() -> PathBuf {
@@ -52,8 +52,27 @@ fn reported_lines(files: &[PathBuf], id: &str) -> Result<Vec<(String, usize)>, S
     let sel = Selection {
         select: vec![id.to_string()],
         ignore: vec![],
+        ..Selection::default()
     };
-    let mut findings = engine::run(&loaded.stacks, &sel);
+    // SA007 judges suppressions against every rule's findings
+    let sel = if id == swarmaudit::suppress::META_RULE {
+        Selection::default()
+    } else {
+        sel
+    };
+    let config = swarmaudit::config::Config::default();
+    let mut reported = vec![];
+    for d in &loaded.stacks {
+        let mut found: Vec<Reported> = engine::run_one(d, &sel)
+            .into_iter()
+            .map(|f| Reported::new(f, &loaded.sources))
+            .collect();
+        let problems =
+            swarmaudit::suppress::apply(&mut found, d, &loaded.sources, &config, &sel, &mut []);
+        reported.extend(found.into_iter().filter(|r| r.suppressed.is_none()));
+        reported.extend(problems);
+    }
+    let mut findings = vec![];
     if let (Some(snap), Some(file)) = (json.first(), loaded.stacks.first()) {
         let value: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(snap).map_err(|e| e.to_string())?)
@@ -75,6 +94,12 @@ fn reported_lines(files: &[PathBuf], id: &str) -> Result<Vec<(String, usize)>, S
             let r = resolve(&f.loc, &loaded.sources);
             (r.file, r.line)
         })
+        .chain(
+            reported
+                .iter()
+                .filter(|r| r.finding.rule == id)
+                .map(|r| (r.at.file.clone(), r.at.line)),
+        )
         .collect();
     lines.sort();
     Ok(lines)
@@ -99,6 +124,7 @@ fn live_case(path: &Path, id: &str) -> Result<(Vec<String>, Vec<String>), String
     let sel = Selection {
         select: vec![id.to_string()],
         ignore: vec![],
+        ..Selection::default()
     };
     let deployments = swarmaudit::live::lower::lower(&snapshot);
     let mut got: Vec<String> = engine::run(&deployments, &sel)

@@ -16,7 +16,7 @@ fn escape_prop(s: &str) -> String {
 
 pub fn render(report: &Report) -> String {
     let mut out = String::new();
-    for r in report.findings {
+    for r in report.findings.iter().filter(|r| r.suppressed.is_none()) {
         let f = &r.finding;
         let level = match f.severity {
             Severity::Critical | Severity::High => "error",

@@ -34,6 +34,9 @@ struct JsonFinding<'a> {
     defined_at: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     api_path: Option<&'a str>,
+    suppressed: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    suppression: Option<&'a crate::report::Suppressed>,
 }
 
 #[derive(Serialize)]
@@ -45,6 +48,8 @@ struct Tool {
 #[derive(Serialize)]
 struct Summary {
     findings: usize,
+    suppressed: usize,
+    in_baseline: usize,
     by_severity: BTreeMap<&'static str, usize>,
     files_scanned: usize,
     files_failed: usize,
@@ -76,11 +81,13 @@ pub fn render(report: &Report) -> String {
                 name: &r.finding.object.name,
             },
             message: &r.message,
-            fix_available: r.finding.fix_available,
+            fix_available: r.finding.fix_available || r.fix.is_some(),
             unknown: r.finding.unknown,
             fingerprint: &r.fingerprint,
             defined_at: r.at.defined_at.as_deref(),
             api_path: r.at.api_path.as_deref(),
+            suppressed: r.suppressed.is_some(),
+            suppression: r.suppressed.as_ref(),
         })
         .collect();
     let doc = Document {
@@ -92,7 +99,17 @@ pub fn render(report: &Report) -> String {
         findings,
         errors: report.errors,
         summary: Summary {
-            findings: report.findings.len(),
+            findings: report
+                .findings
+                .iter()
+                .filter(|r| r.suppressed.is_none())
+                .count(),
+            suppressed: report
+                .findings
+                .iter()
+                .filter(|r| r.suppressed.is_some())
+                .count(),
+            in_baseline: report.in_baseline,
             by_severity: counts(report.findings)
                 .into_iter()
                 .map(|(s, n)| (s.as_str(), n))

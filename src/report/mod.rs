@@ -99,6 +99,10 @@ pub struct Report<'a> {
     pub errors: &'a [FileError],
     pub files_scanned: usize,
     pub files_failed: usize,
+    /// Findings left out because their fingerprints are in the `--baseline`.
+    pub in_baseline: usize,
+    /// SARIF `automationDetails.id` category.
+    pub category: &'a str,
 }
 
 /// A location rendered for output.
@@ -166,14 +170,16 @@ pub fn full_message(f: &Finding, r: &Resolved) -> String {
     }
 }
 
+/// Active (not suppressed) findings by severity.
 pub fn counts(findings: &[Reported]) -> Vec<(Severity, usize)> {
     Severity::ALL
         .iter()
         .map(|s| {
-            (
-                *s,
-                findings.iter().filter(|f| f.finding.severity == *s).count(),
-            )
+            let n = findings
+                .iter()
+                .filter(|f| f.suppressed.is_none() && f.finding.severity == *s)
+                .count();
+            (*s, n)
         })
         .collect()
 }

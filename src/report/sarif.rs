@@ -125,7 +125,16 @@ struct SarifResult<'a> {
     message: Message<'a>,
     locations: Vec<Location<'a>>,
     partial_fingerprints: BTreeMap<&'static str, &'a str>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    suppressions: Vec<SarifSuppression<'a>>,
     properties: ResultProperties<'a>,
+}
+
+#[derive(Serialize)]
+struct SarifSuppression<'a> {
+    kind: &'static str,
+    status: &'static str,
+    justification: &'a str,
 }
 
 #[derive(Serialize)]
@@ -228,10 +237,16 @@ struct UriBase {
 #[serde(rename_all = "camelCase")]
 struct Run<'a> {
     tool: Tool<'a>,
+    automation_details: AutomationDetails,
     column_kind: &'static str,
     original_uri_base_ids: BTreeMap<&'static str, UriBase>,
     invocations: Vec<Invocation<'a>>,
     results: Vec<SarifResult<'a>>,
+}
+
+#[derive(Serialize)]
+struct AutomationDetails {
+    id: String,
 }
 
 #[derive(Serialize)]
@@ -258,6 +273,19 @@ fn result<'a>(r: &'a Reported, rules: &[RuleMeta]) -> SarifResult<'a> {
             }],
         }],
         partial_fingerprints: BTreeMap::from([(FINGERPRINT_KEY, r.fingerprint.as_str())]),
+        suppressions: r
+            .suppressed
+            .iter()
+            .map(|s| SarifSuppression {
+                kind: if s.kind == "external" {
+                    "external"
+                } else {
+                    "inSource"
+                },
+                status: "accepted",
+                justification: &s.reason,
+            })
+            .collect(),
         properties: ResultProperties {
             severity: f.severity.as_str(),
             unknown: f.unknown,
@@ -308,6 +336,9 @@ pub fn render(report: &Report) -> String {
                     information_uri: "https://github.com/swarmaudit/swarmaudit",
                     rules: rules.iter().map(descriptor).collect(),
                 },
+            },
+            automation_details: AutomationDetails {
+                id: format!("{}/", report.category.trim_end_matches('/')),
             },
             column_kind: "unicodeCodePoints",
             original_uri_base_ids: BTreeMap::from([(SRCROOT, UriBase { uri: cwd })]),

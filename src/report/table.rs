@@ -19,6 +19,9 @@ pub fn render(report: &Report, color: bool) -> String {
     let mut out = String::new();
     let mut groups: Vec<(String, Vec<usize>)> = vec![];
     for (i, r) in report.findings.iter().enumerate() {
+        if r.suppressed.is_some() {
+            continue; // counted in the summary; listed in JSON and SARIF
+        }
         let file = if r.at.file.is_empty() {
             "(live)".to_string()
         } else {
@@ -74,10 +77,23 @@ pub fn render(report: &Report, color: bool) -> String {
         .filter(|(_, n)| *n > 0)
         .map(|(s, n)| format!("{n} {s}"))
         .collect();
+    let active = report
+        .findings
+        .iter()
+        .filter(|r| r.suppressed.is_none())
+        .count();
+    let suppressed = report.findings.len() - active;
+    let mut extra = String::new();
+    if suppressed > 0 {
+        extra.push_str(&format!(", {suppressed} suppressed"));
+    }
+    if report.in_baseline > 0 {
+        extra.push_str(&format!(", {} in baseline", report.in_baseline));
+    }
     out.push_str(&format!(
-        "{} finding{}{}; {} file{} scanned, {} failed\n",
-        report.findings.len(),
-        if report.findings.len() == 1 { "" } else { "s" },
+        "{} finding{}{}{extra}; {} file{} scanned, {} failed\n",
+        active,
+        if active == 1 { "" } else { "s" },
         if by_sev.is_empty() {
             String::new()
         } else {

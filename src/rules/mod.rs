@@ -40,6 +40,7 @@ pub static RULES: &[Rule] = &[
     rule!("SA003-key-makes-deploy-fail", stack_deploy::key_makes_deploy_fail::check),
     rule!("SA004-unresolved-variable", stack_deploy::unresolved_variable::check),
     rule!("SA006-deployed-stack-drifts-from-file", stack_deploy::drift::check),
+    rule!("SA007-suppression-problem", stack_deploy::suppression_problem::check),
     rule!("SA101-service-runs-as-root", identity::service_runs_as_root::check),
     rule!("SA102-dangerous-capability-added", identity::dangerous_capability_added::check),
     rule!("SA104-runtime-socket-mounted", identity::runtime_socket_mounted::check),
@@ -78,11 +79,21 @@ pub static RULES: &[Rule] = &[
 pub struct Sink<'a> {
     meta: &'static RuleMeta,
     out: &'a mut Vec<Finding>,
+    /// Thresholds and lists from the config file (defaults without one).
+    pub settings: &'a crate::config::Settings,
 }
 
 impl<'a> Sink<'a> {
-    pub fn new(meta: &'static RuleMeta, out: &'a mut Vec<Finding>) -> Self {
-        Sink { meta, out }
+    pub fn new(
+        meta: &'static RuleMeta,
+        out: &'a mut Vec<Finding>,
+        settings: &'a crate::config::Settings,
+    ) -> Self {
+        Sink {
+            meta,
+            out,
+            settings,
+        }
     }
 
     /// Report a finding; the returned reference lets the rule raise or lower the severity or
@@ -131,7 +142,8 @@ pub fn run_rule(id: &str, d: &Deployment) -> Vec<Finding> {
     let mut out = vec![];
     for (rule, meta) in RULES.iter().zip(catalog::all()) {
         if meta.id == id {
-            let mut sink = Sink::new(meta, &mut out);
+            let settings = crate::config::Settings::default();
+            let mut sink = Sink::new(meta, &mut out, &settings);
             (rule.check)(d, &mut sink);
         }
     }

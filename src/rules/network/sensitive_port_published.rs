@@ -33,10 +33,25 @@ pub const SENSITIVE_PORTS: &[(u32, &str)] = &[
 pub fn check(d: &Deployment, sink: &mut Sink) {
     for svc in &d.services {
         for p in &svc.ports {
+            let settings = sink.settings;
             let hit = p
                 .target_ports()
                 .chain(p.published_ports())
-                .find_map(|port| SENSITIVE_PORTS.iter().find(|(s, _)| *s == port));
+                .find_map(|port| {
+                    if settings.allowed_ports.contains(&port) {
+                        return None;
+                    }
+                    SENSITIVE_PORTS
+                        .iter()
+                        .find(|(s, _)| *s == port)
+                        .map(|(p, w)| (*p, *w))
+                        .or_else(|| {
+                            settings
+                                .sensitive_ports
+                                .contains(&port)
+                                .then_some((port, "a port listed as sensitive in the config"))
+                        })
+                });
             let Some((port, what)) = hit else { continue };
             let spec = describe(p);
             let f = sink.service(

@@ -155,7 +155,8 @@ pub fn compare(file: &Deployment, live: Option<&Deployment>, stack: &str) -> Vec
         return vec![];
     };
     let mut out = vec![];
-    let mut sink = Sink::new(meta, &mut out);
+    let settings = crate::config::Settings::default();
+    let mut sink = Sink::new(meta, &mut out, &settings);
     let file_start = file.files.first().map(|f| Loc::file(Span::point(*f, 0)));
     let Some(live) = live else {
         if let Some(loc) = &file_start {

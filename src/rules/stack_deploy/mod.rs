@@ -4,6 +4,7 @@ pub mod dangerous_key_ignored;
 pub mod drift;
 pub mod hardening_key_ignored;
 pub mod key_makes_deploy_fail;
+pub mod suppression_problem;
 pub mod unresolved_variable;
 
 /// Ignored keys that the user adds to harden a service (SA001); every other ignored key is SA002.

@@ -602,3 +602,19 @@ fn a_service_that_cannot_converge_is_reported() {
     let msg = v["findings"][0]["message"].as_str().unwrap_or("");
     assert!(msg.contains("0 of 1 desired tasks are running"), "{msg}");
 }
+
+#[test]
+fn service_label_suppressions_hold_in_live_mode() {
+    let _swarm = swarm_lock();
+    if !swarm_ready() {
+        return;
+    }
+    let stack = Stack::deploy("label", "labelled.yml", 1);
+    let (o, v) = scan(&["--stack", &stack.name, "--select", "SA101,SA007"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let f = &v["findings"].as_array().expect("findings")[0];
+    assert_eq!(f["rule_id"], "SA101");
+    assert_eq!(f["suppressed"], true);
+    assert_eq!(f["suppression"]["reason"], "vendor image, runs as root until v3 (SEC-42)");
+    assert_eq!(v["findings"].as_array().map(Vec::len), Some(1), "no SA007: the label is used");
+}

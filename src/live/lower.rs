@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use bollard::models::{Network as ApiNetwork, Service as ApiService};
+use bollard::models::{Network as ApiNetwork, Service as ApiService, ServiceSpecUpdateConfig};
 use serde::Serialize;
 
 use crate::live::collect::Snapshot;
@@ -88,6 +88,28 @@ fn lower_network(n: &ApiNetwork) -> Network {
         attachable: n.attachable.map(|a| api.val(a.to_string(), "Attachable")),
         internal: n.internal.map(|a| api.val(a.to_string(), "Internal")),
         implicit: false,
+    }
+}
+
+fn update_policy(api: &Api, p: &str, u: &ServiceSpecUpdateConfig) -> UpdatePolicy {
+    UpdatePolicy {
+        loc: api.loc(p),
+        parallelism: u
+            .parallelism
+            .map(|x| api.val(x.to_string(), &format!("{p}.Parallelism"))),
+        delay: u.delay.map(|x| api.val(secs(x), &format!("{p}.Delay"))),
+        failure_action: u
+            .failure_action
+            .as_ref()
+            .map(|x| api.val(wire(x), &format!("{p}.FailureAction"))),
+        monitor: u.monitor.map(|x| api.val(secs(x), &format!("{p}.Monitor"))),
+        max_failure_ratio: u
+            .max_failure_ratio
+            .map(|x| api.val(x.to_string(), &format!("{p}.MaxFailureRatio"))),
+        order: u
+            .order
+            .as_ref()
+            .map(|x| api.val(wire(x), &format!("{p}.Order"))),
     }
 }
 
@@ -412,54 +434,21 @@ fn lower_service(
             window: None,
         },
     });
-    svc.deploy.update_config = spec.update_config.as_ref().map(|u| {
-        let p = "Spec.UpdateConfig";
-        UpdatePolicy {
-            loc: api.loc(p),
-            parallelism: u
-                .parallelism
-                .map(|x| api.val(x.to_string(), &format!("{p}.Parallelism"))),
-            delay: u.delay.map(|x| api.val(secs(x), &format!("{p}.Delay"))),
-            failure_action: u
-                .failure_action
-                .as_ref()
-                .map(|x| api.val(wire(x), &format!("{p}.FailureAction"))),
-            monitor: u.monitor.map(|x| api.val(secs(x), &format!("{p}.Monitor"))),
-            max_failure_ratio: u
-                .max_failure_ratio
-                .map(|x| api.val(x.to_string(), &format!("{p}.MaxFailureRatio"))),
-            order: u
-                .order
-                .as_ref()
-                .map(|x| api.val(wire(x), &format!("{p}.Order"))),
-        }
-    });
+    svc.deploy.update_config = spec
+        .update_config
+        .as_ref()
+        .map(|u| update_policy(&api, "Spec.UpdateConfig", u));
     svc.deploy.rollback_config = spec
         .rollback_config
         .as_ref()
         .filter(|r| !is_default_rollback(r))
-        .map(|u| {
-            let p = "Spec.RollbackConfig";
-            UpdatePolicy {
-                loc: api.loc(p),
-                parallelism: u
-                    .parallelism
-                    .map(|x| api.val(x.to_string(), &format!("{p}.Parallelism"))),
-                delay: u.delay.map(|x| api.val(secs(x), &format!("{p}.Delay"))),
-                failure_action: u
-                    .failure_action
-                    .as_ref()
-                    .map(|x| api.val(wire(x), &format!("{p}.FailureAction"))),
-                monitor: u.monitor.map(|x| api.val(secs(x), &format!("{p}.Monitor"))),
-                max_failure_ratio: u
-                    .max_failure_ratio
-                    .map(|x| api.val(x.to_string(), &format!("{p}.MaxFailureRatio"))),
-                order: u
-                    .order
-                    .as_ref()
-                    .map(|x| api.val(wire(x), &format!("{p}.Order"))),
-            }
-        });
+        .and_then(|r| {
+            // same fields, other enum types: read the rollback config as an update config
+            serde_json::to_value(r)
+                .and_then(serde_json::from_value::<ServiceSpecUpdateConfig>)
+                .ok()
+        })
+        .map(|u| update_policy(&api, "Spec.RollbackConfig", &u));
     svc.deploy.constraints = tt
         .placement
         .as_ref()
@@ -534,6 +523,7 @@ fn lower_service(
                             !t.is_empty() && t.first().map(String::as_str) != Some("NONE")
                         }),
                     ),
+                    ..ImageInfo::default()
                 }
             }
             None => ImageInfo::default(),
@@ -551,6 +541,7 @@ fn lower_service(
             .and_then(|i| snapshot.images.get(i))
             .and_then(|r| r.error.clone())
     });
+    crate::registry::live::join_image_facts(&mut svc, snapshot, cs.image.as_deref());
     svc.status = Some(ServiceStatus {
         running_tasks: s.service_status.as_ref().and_then(|x| x.running_tasks),
         desired_tasks: s.service_status.as_ref().and_then(|x| x.desired_tasks),

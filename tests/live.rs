@@ -615,6 +615,13 @@ fn service_label_suppressions_hold_in_live_mode() {
     let f = &v["findings"].as_array().expect("findings")[0];
     assert_eq!(f["rule_id"], "SA101");
     assert_eq!(f["suppressed"], true);
-    assert_eq!(f["suppression"]["reason"], "vendor image, runs as root until v3 (SEC-42)");
-    assert_eq!(v["findings"].as_array().map(Vec::len), Some(1), "no SA007: the label is used");
+    assert_eq!(
+        f["suppression"]["reason"],
+        "vendor image, runs as root until v3 (SEC-42)"
+    );
+    assert_eq!(
+        v["findings"].as_array().map(Vec::len),
+        Some(1),
+        "no SA007: the label is used"
+    );
 }

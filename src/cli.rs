@@ -48,6 +48,9 @@ pub enum Command {
     /// Record today's findings as a baseline (JSON on stdout): `swarmaudit baseline >
     /// .swarmaudit-baseline.json`, then `swarmaudit scan --baseline .swarmaudit-baseline.json`.
     Baseline(Box<ScanArgs>),
+    /// Fix findings: a unified diff on stdout, or the files rewritten with --write; with
+    /// --live, a reviewable shell script of docker commands.
+    Fix(Box<crate::fix::cli::FixArgs>),
     /// Write a commented starter `.swarmaudit.yml`.
     Init {
         /// Directory to write it to.
@@ -154,6 +157,7 @@ pub fn run(cli: Cli) -> ExitStatus {
     match cli.command {
         Command::Scan(args) => scan(*args, false),
         Command::Baseline(args) => scan(*args, true),
+        Command::Fix(args) => crate::fix::cli::run(*args),
         Command::Init { dir, force } => {
             let path = dir.join(crate::config::FILE_NAME);
             if path.exists() && !force {
@@ -495,6 +499,8 @@ fn audit_stacks(
                     selection,
                     &mut audit.exemptions_used,
                 );
+                // fixes for SARIF `fixes[]` and JSON `fix_available` (needs the text)
+                crate::fix::attach(&mut found, &d, &loaded.sources, &selection.settings);
                 audit.findings.extend(found);
                 audit.findings.extend(problems);
             }

@@ -81,7 +81,10 @@ pub fn render(report: &Report) -> String {
                 name: &r.finding.object.name,
             },
             message: &r.message,
-            fix_available: r.finding.fix_available || r.fix.is_some(),
+            fix_available: r.finding.fix_available
+                || r.fix.as_ref().is_some_and(|f| {
+                    f.applicability != crate::fix::Applicability::Display && !f.edits.is_empty()
+                }),
             unknown: r.finding.unknown,
             fingerprint: &r.fingerprint,
             defined_at: r.at.defined_at.as_deref(),

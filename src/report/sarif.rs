@@ -127,7 +127,86 @@ struct SarifResult<'a> {
     partial_fingerprints: BTreeMap<&'static str, &'a str>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     suppressions: Vec<SarifSuppression<'a>>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    fixes: Vec<SarifFix<'a>>,
     properties: ResultProperties<'a>,
+}
+
+// --- fixes[]: the same edits `swarmaudit fix` applies (see crate::fix) ---
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SarifFix<'a> {
+    description: Message<'a>,
+    artifact_changes: Vec<ArtifactChange<'a>>,
+    properties: FixProperties,
+}
+
+#[derive(Serialize)]
+struct FixProperties {
+    applicability: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ArtifactChange<'a> {
+    artifact_location: ArtifactLocation,
+    replacements: Vec<Replacement<'a>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Replacement<'a> {
+    deleted_region: ByteRegion,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    inserted_content: Option<Message<'a>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ByteRegion {
+    byte_offset: usize,
+    byte_length: usize,
+}
+
+/// Applied fixes (safe or unsafe) as SARIF `fixes[]`, one artifact change per file.
+fn fixes(r: &Reported) -> Vec<SarifFix<'_>> {
+    let Some(fix) = r
+        .fix
+        .as_ref()
+        .filter(|f| f.applicability != crate::fix::Applicability::Display && !f.edits.is_empty())
+    else {
+        return vec![];
+    };
+    let mut changes: Vec<ArtifactChange> = vec![];
+    for e in &fix.edits {
+        let replacement = Replacement {
+            deleted_region: ByteRegion {
+                byte_offset: e.start,
+                byte_length: e.end - e.start,
+            },
+            inserted_content: (!e.replacement.is_empty()).then_some(Message {
+                text: &e.replacement,
+            }),
+        };
+        match changes
+            .iter_mut()
+            .find(|c| c.artifact_location.uri == artifact(&e.file).uri)
+        {
+            Some(c) => c.replacements.push(replacement),
+            None => changes.push(ArtifactChange {
+                artifact_location: artifact(&e.file),
+                replacements: vec![replacement],
+            }),
+        }
+    }
+    vec![SarifFix {
+        description: Message { text: &fix.title },
+        artifact_changes: changes,
+        properties: FixProperties {
+            applicability: fix.applicability.as_str(),
+        },
+    }]
 }
 
 #[derive(Serialize)]
@@ -286,6 +365,7 @@ fn result<'a>(r: &'a Reported, rules: &[RuleMeta]) -> SarifResult<'a> {
                 justification: &s.reason,
             })
             .collect(),
+        fixes: fixes(r),
         properties: ResultProperties {
             severity: f.severity.as_str(),
             unknown: f.unknown,

@@ -147,6 +147,10 @@ pub struct ScanArgs {
     /// SARIF `automationDetails.id` category, one per upload to code scanning.
     #[arg(long, value_name = "NAME", default_value = "swarmaudit")]
     pub category: String,
+    /// Image checks against registries: --resolve-images, --offline, --platform,
+    /// --insecure-registry, --registry-timeout (see src/registry/cli.rs).
+    #[command(flatten)]
+    pub images: crate::registry::cli::ImageArgs,
 }
 
 fn eprint_error(msg: &str) {
@@ -301,6 +305,18 @@ pub fn scan_paths_with(
     selection: &Selection,
     config: &Config,
 ) -> Result<ScanOutcome, String> {
+    scan_paths_resolving(paths, compose_files, env_files, selection, config, None)
+}
+
+/// [`scan_paths_with`], with image facts from registries (`--resolve-images`) joined in.
+pub fn scan_paths_resolving(
+    paths: &[PathBuf],
+    compose_files: &[PathBuf],
+    env_files: &[PathBuf],
+    selection: &Selection,
+    config: &Config,
+    images: Option<&crate::registry::Resolver>,
+) -> Result<ScanOutcome, String> {
     let mut errors = vec![];
     let env = build_env(env_files, &mut errors);
     let (stacks, walked) = if !compose_files.is_empty() {
@@ -323,7 +339,7 @@ pub fn scan_paths_with(
         (d.stacks, d.walked)
     };
     let files_failed_before = errors.len();
-    let mut audit = audit_stacks(&stacks, &walked, &env, selection, config);
+    let mut audit = audit_stacks(&stacks, &walked, &env, selection, config, images);
     errors.extend(audit.errors);
     audit.findings.extend(crate::suppress::config_problems(
         config,
@@ -349,7 +365,7 @@ fn live_scan(
     let ep = crate::live::connect::resolve(args.host.as_deref(), args.context.as_deref())
         .map_err(|e| e.to_string())?;
     let timeout = std::time::Duration::from_secs(args.timeout.max(1));
-    let snapshot = crate::live::collect::collect(&ep, args.stack.as_deref(), timeout)
+    let mut snapshot = crate::live::collect::collect(&ep, args.stack.as_deref(), timeout)
         .map_err(|e| e.to_string())?;
     let _ = writeln!(
         std::io::stderr(),
@@ -360,6 +376,11 @@ fn live_scan(
         ep.host,
         snapshot.api_calls
     );
+    let platform = crate::registry::live::swarm_platform(&snapshot);
+    if let Some(images) = args.images.resolver(true, platform)? {
+        crate::registry::live::resolve_snapshot(&mut snapshot, &images);
+        crate::registry::cli::report(&images);
+    }
     let deployments = crate::live::lower::lower(&snapshot);
     let mut errors = vec![];
     let env = build_env(&args.env_file, &mut errors);
@@ -466,6 +487,7 @@ fn audit_stacks(
     env: &Env,
     selection: &Selection,
     config: &Config,
+    images: Option<&crate::registry::Resolver>,
 ) -> Audit {
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
@@ -486,7 +508,10 @@ fn audit_stacks(
                 walked.get(i).copied().unwrap_or(false),
                 env,
             );
-            for d in loaded.stacks.drain(..) {
+            for mut d in loaded.stacks.drain(..) {
+                if let Some(images) = images {
+                    crate::registry::annotate(&mut d, images);
+                }
                 let mut found: Vec<Reported> = engine::run_one(&d, selection)
                     .into_iter()
                     .map(|f| Reported::new(f, &loaded.sources))
@@ -622,13 +647,23 @@ fn scan(args: ScanArgs, baseline_mode: bool) -> ExitStatus {
         }
         live_scan(&args, &selection, &config)
     } else {
-        scan_paths_with(
-            &args.paths,
-            &args.compose_files,
-            &args.env_file,
-            &selection,
-            &config,
-        )
+        match args.images.resolver(false, None) {
+            Err(e) => Err(e),
+            Ok(images) => {
+                let outcome = scan_paths_resolving(
+                    &args.paths,
+                    &args.compose_files,
+                    &args.env_file,
+                    &selection,
+                    &config,
+                    images.as_ref(),
+                );
+                if let Some(images) = &images {
+                    crate::registry::cli::report(images);
+                }
+                outcome
+            }
+        }
     };
     let mut outcome = match result {
         Ok(o) => o,

@@ -15,6 +15,7 @@ pub mod fix;
 pub mod live;
 pub mod load;
 pub mod model;
+pub mod registry;
 pub mod report;
 pub mod rules;
 pub mod source;

@@ -64,6 +64,12 @@ pub struct Snapshot {
     /// Why service healthchecks could not be read (then they are unknown, not absent).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub healthchecks_unreadable: Option<String>,
+    /// When the snapshot was taken (RFC 3339); image ages are measured from here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_at: Option<String>,
+    /// Registry lookups (`--resolve-images`), keyed like `images`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub registry: BTreeMap<String, crate::registry::Lookup>,
 }
 
 fn parse_api(v: &str) -> Option<(u32, u32)> {
@@ -279,6 +285,10 @@ async fn collect_async(
         images,
         api_calls: ctx.calls + image_calls,
         healthchecks_unreadable: None,
+        observed_at: Some(crate::registry::time::format_rfc3339(
+            crate::registry::time::now(),
+        )),
+        registry: BTreeMap::new(),
     })
 }
 

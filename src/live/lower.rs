@@ -541,6 +541,7 @@ fn lower_service(
             .and_then(|i| snapshot.images.get(i))
             .and_then(|r| r.error.clone())
     });
+    crate::registry::live::join_image_facts(&mut svc, snapshot, cs.image.as_deref());
     svc.status = Some(ServiceStatus {
         running_tasks: s.service_status.as_ref().and_then(|x| x.running_tasks),
         desired_tasks: s.service_status.as_ref().and_then(|x| x.desired_tasks),

@@ -233,6 +233,37 @@ pub struct ImageInfo {
     pub user: ImageFact<String>,
     /// Whether the image declares a HEALTHCHECK.
     pub has_healthcheck: ImageFact<bool>,
+    /// The image config's `created` (RFC 3339), from the node's image or the registry.
+    pub created: ImageFact<String>,
+    /// Config labels, then manifest and index annotations (`org.opencontainers.image.*`).
+    pub labels: ImageFact<std::collections::BTreeMap<String, String>>,
+    /// What the registry said (`--resolve-images`); `None` when it was not asked.
+    pub registry: Option<RegistryFacts>,
+    /// Why the image's registry counts as insecure (daemon `insecure-registries`,
+    /// `--insecure-registry`); loopback registries are recognised from the reference itself.
+    pub insecure_registry: Option<String>,
+    /// When these facts were observed (seconds since the epoch; `None`: now). Ages are measured
+    /// from here, so a recorded snapshot gives the same answer on any day.
+    pub observed_at: Option<i64>,
+}
+
+/// A registry lookup of a service's image.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RegistryFacts {
+    /// Canonical reference, e.g. `docker.io/library/nginx:1.27`.
+    pub reference: String,
+    /// The digest the tag points to now (the index digest for multi-arch images).
+    pub tag_digest: Option<String>,
+    /// Why the registry could not tell (unreachable, denied, rate-limited, unknown tag, …):
+    /// the dependent rules then report unknown with this reason.
+    pub error: Option<String>,
+}
+
+impl ImageInfo {
+    /// Why the image's own facts are unknown, when a lookup was tried and failed.
+    pub fn lookup_error(&self) -> Option<&str> {
+        self.registry.as_ref().and_then(|r| r.error.as_deref())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -23,7 +23,11 @@ pub fn check(d: &Deployment, sink: &mut Sink) {
                 sink.service(svc, loc, "healthcheck", "no healthcheck: neither the service nor its image defines one, so swarm keeps and routes to tasks that are running but broken");
             }
             ImageFact::Unknown => {
-                let f = sink.service(svc, loc, "healthcheck", "no `healthcheck`: unless the image defines a HEALTHCHECK (not checked in file mode), swarm keeps and routes to tasks that are running but broken");
+                let why = match svc.image_info.lookup_error() {
+                    Some(e) => format!("the image config could not be read: {e}"),
+                    None => "not checked in file mode without --resolve-images".into(),
+                };
+                let f = sink.service(svc, loc, "healthcheck", format!("no `healthcheck`: unless the image defines a HEALTHCHECK ({why}), swarm keeps and routes to tasks that are running but broken"));
                 f.unknown = true;
             }
         }

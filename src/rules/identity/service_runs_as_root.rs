@@ -57,32 +57,38 @@ pub fn check(d: &Deployment, sink: &mut Sink) {
                 }
             }
             Some(_) => {}
-            None => match &svc.image_info.user {
-                ImageFact::Known(u) if !u.is_empty() && !is_root_user(u) => {}
-                ImageFact::Known(_) => {
-                    let f = sink.service(
+            None => {
+                match &svc.image_info.user {
+                    ImageFact::Known(u) if !u.is_empty() && !is_root_user(u) => {}
+                    ImageFact::Known(_) => {
+                        let f = sink.service(
                         svc,
                         &svc.loc,
                         "user",
                         "no `user` is set and the image's USER is root: the service runs as root",
                     );
-                    if high {
-                        f.severity = Severity::High;
+                        if high {
+                            f.severity = Severity::High;
+                        }
                     }
-                }
-                ImageFact::Unknown => {
-                    let f = sink.service(
+                    ImageFact::Unknown => {
+                        let why = match svc.image_info.lookup_error() {
+                        Some(e) => format!("the image config could not be read: {e}"),
+                        None => "the image config is not checked in file mode without --resolve-images".into(),
+                    };
+                        let f = sink.service(
                         svc,
                         &svc.loc,
                         "user",
-                        "no `user` is set: the service runs as the image's USER, which is root unless the image sets another (the image config is not checked in file mode)",
+                        format!("no `user` is set: the service runs as the image's USER, which is root unless the image sets another ({why})"),
                     );
-                    f.unknown = true;
-                    if high {
-                        f.severity = Severity::High;
+                        f.unknown = true;
+                        if high {
+                            f.severity = Severity::High;
+                        }
                     }
                 }
-            },
+            }
         }
     }
 }

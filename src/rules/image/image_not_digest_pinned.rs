@@ -19,8 +19,9 @@ pub fn check(d: &Deployment, sink: &mut Sink) {
                 &img.loc,
                 "image",
                 format!(
-                    "image `{}` is not pinned to a digest: what runs depends on what the tag points to at deploy time (pin `@sha256:…` and let a bot bump it)",
-                    img.text
+                    "image `{}` is not pinned to a digest: what runs depends on what the tag points to at deploy time (pin `@sha256:…` and let a bot bump it){}",
+                    img.text,
+                    crate::rules::image::pin_suggestion(svc, &img.text)
                 ),
             );
         }

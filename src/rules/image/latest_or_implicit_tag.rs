@@ -23,6 +23,7 @@ pub fn check(d: &Deployment, sink: &mut Sink) {
             Some("latest") => format!("image `{}` uses the mutable `latest` tag: nodes and rollbacks may run different images", img.text),
             Some(_) => continue,
         };
+        let msg = msg + &crate::rules::image::pin_suggestion(svc, &img.text);
         sink.service(svc, &img.loc, "image", msg);
     }
 }

@@ -1,8 +1,30 @@
 //! SA5xx: images.
 
+pub mod end_of_life_base;
+pub mod eol;
+pub mod image_build_old;
 pub mod image_not_digest_pinned;
 pub mod latest_or_implicit_tag;
 pub mod live_image_not_digest_pinned;
+pub mod running_image_stale;
+pub mod untrusted_or_insecure_registry;
+
+/// `; the tag points to sha256:… now: pin `nginx:1.27@sha256:…`` when a registry lookup
+/// (`--resolve-images`) learned the digest, else nothing.
+pub fn pin_suggestion(svc: &crate::model::Service, image: &str) -> String {
+    let digest = svc
+        .image_info
+        .registry
+        .as_ref()
+        .and_then(|r| r.tag_digest.as_deref());
+    match (digest, crate::registry::reference::Reference::parse(image)) {
+        (Some(d), Ok(r)) => format!(
+            "; the registry serves {d} for it now: pin `{}`",
+            r.pinned(d)
+        ),
+        _ => String::new(),
+    }
+}
 
 /// An image reference split the way docker does: `[host[:port]/]path[:tag][@digest]`.
 #[derive(Debug, Clone, PartialEq, Eq)]

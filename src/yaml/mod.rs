@@ -315,13 +315,13 @@ fn first_line(s: &str) -> String {
 fn check_duplicates(node: &Node, src: &SourceFile) -> Result<(), LoadError> {
     match &node.kind {
         Kind::Map(entries) => {
-            for (i, (k, v)) in entries.iter().enumerate() {
+            // a hash set keeps this linear: fuzzing found quadratic time on maps with many keys
+            let mut seen: std::collections::HashMap<String, u32> =
+                std::collections::HashMap::with_capacity(entries.len());
+            for (k, v) in entries {
                 if let Some(key) = k.scalar_text() {
-                    if let Some((first, _)) = entries[..i]
-                        .iter()
-                        .find(|(p, _)| p.scalar_text().as_deref() == Some(key.as_str()))
-                    {
-                        let (line, _) = src.line_col(first.span.start as usize);
+                    if let Some(first) = seen.get(&key) {
+                        let (line, _) = src.line_col(*first as usize);
                         return Err(LoadError {
                             offset: Some(k.span.start as usize),
                             message: format!(
@@ -329,6 +329,7 @@ fn check_duplicates(node: &Node, src: &SourceFile) -> Result<(), LoadError> {
                             ),
                         });
                     }
+                    seen.insert(key, k.span.start);
                 }
                 check_duplicates(v, src)?;
             }

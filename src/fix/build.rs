@@ -386,7 +386,7 @@ pub fn build(f: &Finding, cx: &Ctx) -> Built {
         "SA204" => drop_host_ip(f, cx),
         "SA301" | "SA302" | "SA303" => set_limit(f, cx),
         "SA401" => move_to_secret(f, cx),
-        "SA501" | "SA502" => Err("no automatic fix: pinning needs the digest the registry currently serves for the tag, and swarmaudit does not query registries; pin `image: <name>:<tag>@sha256:<digest>` yourself (`docker buildx imagetools inspect <name>:<tag>` prints it)".into()),
+        "SA501" | "SA502" => Err("pinning needs the digest the registry currently serves for the tag, and swarmaudit does not query registries; pin `image: <name>:<tag>@sha256:<digest>` yourself (`docker buildx imagetools inspect <name>:<tag>` prints it)".into()),
         "SA601" => healthcheck_skeleton(f, cx),
         "SA603" => update_rollback(f, cx),
         "SA605" => rollback_config(f, cx),

@@ -117,7 +117,7 @@ pub fn parse_manifest(bytes: &[u8]) -> Result<Manifest, String> {
         || shape
             .media_type
             .as_deref()
-            .is_some_and(|m| m.contains("manifest.v1"))
+            .is_some_and(|m| m.contains("distribution.manifest.v1"))
     {
         return Err("a schema1 manifest (deprecated; the registry ignored the Accept list)".into());
     }
@@ -131,12 +131,13 @@ pub fn parse_manifest(bytes: &[u8]) -> Result<Manifest, String> {
         None if shape.config.is_some() => false,
         None => return Err("a document that is neither an image index nor a manifest".into()),
     };
+    // serde_json directly (oci-spec's types are serde types): its errors name the field
     if is_index {
-        ImageIndex::from_reader(bytes)
+        serde_json::from_slice::<ImageIndex>(bytes)
             .map(|i| Manifest::Index(Box::new(i)))
             .map_err(|e| format!("an invalid image index: {e}"))
     } else {
-        ImageManifest::from_reader(bytes)
+        serde_json::from_slice::<ImageManifest>(bytes)
             .map(|m| Manifest::Image(Box::new(m)))
             .map_err(|e| format!("an invalid image manifest: {e}"))
     }
@@ -247,8 +248,8 @@ struct DockerHealthcheck {
 /// Read an image config blob: oci-spec for the standard fields, a second pass for Docker's
 /// `Healthcheck`.
 pub fn parse_config(bytes: &[u8]) -> Result<ConfigFacts, String> {
-    let cfg = ImageConfiguration::from_reader(bytes)
-        .map_err(|e| format!("an invalid image config: {e}"))?;
+    let cfg: ImageConfiguration =
+        serde_json::from_slice(bytes).map_err(|e| format!("an invalid image config: {e}"))?;
     let extras: DockerExtras =
         serde_json::from_slice(bytes).map_err(|e| format!("an invalid image config: {e}"))?;
     let inner = cfg.config().as_ref();

@@ -100,6 +100,12 @@ impl Summary {
             "swarmaudit: resolved {} image(s) with {} registry request(s), {} answer(s) from the cache",
             self.images, self.requests, self.cache_hits
         );
+        if self.requests > 0 {
+            s.push_str(&format!(
+                ", at most {} request(s) at a time",
+                self.peak_in_flight
+            ));
+        }
         if !self.failed.is_empty() {
             s.push_str(&format!(
                 "; could not check {} image(s), their image rules report unknown:",
@@ -358,7 +364,7 @@ impl Resolver {
 
 fn check_not_schema1(r: &Reference, content_type: Option<&str>) -> Result<(), FetchError> {
     match content_type {
-        Some(t) if t.contains("manifest.v1") => Err(FetchError::Protocol {
+        Some(t) if t.contains("distribution.manifest.v1") => Err(FetchError::Protocol {
             registry: r.registry.clone(),
             reason: "a schema1 manifest (deprecated), although the Accept list asked for v2/OCI"
                 .into(),

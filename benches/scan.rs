@@ -11,9 +11,11 @@
 //! For every corpus it times, over the same files (those `swarmaudit scan DIR` reads):
 //! reading only; parse-only with serde-saphyr into `IgnoredAny`; parse-only with
 //! `swarmaudit::yaml::load` (serde-saphyr plus span capture, what the tool does); the full
-//! `cli::scan_paths` (load, interpolate, lower, audit, resolve, sort); and the scan plus JSON
-//! rendering. The parse-only phases are spread over the same number of threads as the scan, so
-//! the ratio compares like with like. Figures only; nothing here asserts a timing.
+//! `cli::scan_paths` (load, interpolate, lower, audit, resolve, sort); JSON rendering alone; and
+//! the scan plus JSON rendering. The parse-only phases are spread over the same number of threads
+//! as the scan, so the ratio compares like with like. Each phase reports best and median wall
+//! time, CPU time per run (steadier than wall time on a busy machine), files/s, MB/s and the
+//! process's peak RSS during that phase. Figures only; nothing here asserts a timing.
 //!
 //! Run outside `cargo bench` without arguments (e.g. `cargo test --benches`), it does a quick
 //! smoke run over 200 generated files instead.

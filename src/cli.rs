@@ -377,11 +377,17 @@ fn live_scan(
         snapshot.api_calls
     );
     let platform = crate::registry::live::swarm_platform(&snapshot);
-    if let Some(images) = args.images.resolver(true, platform)? {
-        crate::registry::live::resolve_snapshot(&mut snapshot, &images);
-        crate::registry::cli::report(&images);
+    let images = args.images.resolver(true, platform)?;
+    if let Some(images) = &images {
+        crate::registry::live::resolve_snapshot(&mut snapshot, images);
+        crate::registry::cli::report(images);
     }
-    let deployments = crate::live::lower::lower(&snapshot);
+    let mut deployments = crate::live::lower::lower(&snapshot);
+    if let Some(images) = &images {
+        for d in &mut deployments {
+            crate::registry::mark_insecure(d, images);
+        }
+    }
     let mut errors = vec![];
     let env = build_env(&args.env_file, &mut errors);
     let mut loaded = load::Loaded::default();

@@ -1019,3 +1019,42 @@ fn a_stack_file_with_several_images_is_resolved_concurrently_and_bounded() {
         .unwrap_or(usize::MAX);
     assert!((2..=8).contains(&peak), "requests in flight: {peak}\n{err}");
 }
+
+#[test]
+fn hosts_named_insecure_are_reported_without_asking_them() {
+    let dir = tempfile::tempdir().expect("tmp");
+    write(
+        dir.path(),
+        "stack.yml",
+        "services:\n  app:\n    image: registry.lan:5000/app:1\n  web:\n    image: nginx:1.27.3\n",
+    );
+    let args = [
+        "scan",
+        "--format",
+        "json",
+        "--fail-on",
+        "never",
+        "--select",
+        "SA507",
+    ];
+    let o = run_in(dir.path(), &[&args[..], &["stack.yml"]].concat());
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap_or(Value::Null);
+    assert!(findings(&v).is_empty(), "{v:#}");
+    let o = run_in(
+        dir.path(),
+        &[
+            &args[..],
+            &["--insecure-registry", "registry.lan:5000", "stack.yml"],
+        ]
+        .concat(),
+    );
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap_or(Value::Null);
+    let all = findings(&v);
+    assert_eq!(all.len(), 1, "{all:#?}");
+    assert!(
+        all[0].3.contains("named with --insecure-registry"),
+        "{all:#?}"
+    );
+    // no lookup was asked for: nothing was resolved, nothing said about it
+    assert!(!stderr(&o).contains("resolved"), "{}", stderr(&o));
+}

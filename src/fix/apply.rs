@@ -352,6 +352,18 @@ fn scan(
     found
 }
 
+/// Why a fixed stack is refused: it no longer loads.
+fn refusal(errors: &[FileError]) -> String {
+    format!(
+        "applying the fixes would leave an invalid stack ({}); nothing of it is written",
+        errors
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("; ")
+    )
+}
+
 type Identity = (&'static str, crate::finding::ObjectKind, String, String);
 
 fn identity(r: &Reported) -> Identity {
@@ -419,14 +431,7 @@ pub fn fix_stack(paths: &[PathBuf], walked: bool, opts: &Options, used: &mut [us
                 return out;
             }
             Err(errors) => {
-                out.refused = Some(format!(
-                    "applying the fixes would leave an invalid stack ({}); nothing of it is written",
-                    errors
-                        .iter()
-                        .map(ToString::to_string)
-                        .collect::<Vec<_>>()
-                        .join("; ")
-                ));
+                out.refused = Some(refusal(&errors));
                 return out;
             }
         };
@@ -527,14 +532,7 @@ pub fn fix_stack(paths: &[PathBuf], walked: bool, opts: &Options, used: &mut [us
     match load_texts(&out.files, opts.env) {
         Ok((sources, d)) => out.after = scan(&d, &sources, opts.selection, opts.config, used),
         Err(errors) => {
-            out.refused = Some(format!(
-                "applying the fixes would leave an invalid stack ({}); nothing of it is written",
-                errors
-                    .iter()
-                    .map(ToString::to_string)
-                    .collect::<Vec<_>>()
-                    .join("; ")
-            ));
+            out.refused = Some(refusal(&errors));
         }
     }
     out
@@ -543,6 +541,23 @@ pub fn fix_stack(paths: &[PathBuf], walked: bool, opts: &Options, used: &mut [us
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_result_that_no_longer_loads_is_refused() {
+        let state = |text: &str| FileState {
+            path: "s.yml".into(),
+            display: "s.yml".into(),
+            original: "services:\n  web:\n    image: a\n".into(),
+            current: text.into(),
+        };
+        let env = Env::empty();
+        assert!(load_texts(&[state("services:\n  web:\n    image: a\n")], &env).is_ok());
+        let broken = state("services:\n  web:\n    image: a\n    image: b\n");
+        let errors = load_texts(&[broken], &env).expect_err("duplicate key");
+        let why = refusal(&errors);
+        assert!(why.contains("s.yml:4:5: duplicate key"), "{why}");
+        assert!(why.ends_with("nothing of it is written"), "{why}");
+    }
 
     #[test]
     fn overlapping_edits_are_skipped() {

@@ -230,6 +230,12 @@ pub fn run(args: FixArgs) -> ExitStatus {
         if r.skipped {
             continue;
         }
+        if let Some(why) = &r.refused {
+            refused = true;
+            let files: Vec<&str> = r.files.iter().map(|f| f.display.as_str()).collect();
+            eprint_error(&format!("{}: {why}", files.join(", ")));
+            continue;
+        }
         for a in &r.applied {
             comment(&mut err, a, "");
             match a.fix.applicability {
@@ -272,12 +278,6 @@ pub fn run(args: FixArgs) -> ExitStatus {
                 f.finding.rule,
                 f.finding.object.qualified_name()
             );
-        }
-        if let Some(why) = &r.refused {
-            refused = true;
-            let files: Vec<&str> = r.files.iter().map(|f| f.display.as_str()).collect();
-            eprint_error(&format!("{}: {why}", files.join(", ")));
-            continue;
         }
         before += r.before.len();
         after += r.after.iter().filter(|x| x.suppressed.is_none()).count();
@@ -483,12 +483,7 @@ fn run_live(args: &FixArgs, selection: &Selection, fail_on: FailOn) -> ExitStatu
         let (c, n) = live::commands(d, &findings, &selection.settings);
         for f in &findings {
             let covered = c.iter().any(|c| {
-                c.rule == f.rule
-                    && (!c.unsafe_ || args.unsafe_fixes)
-                    && (c.object.ends_with(&format!(
-                        " {}",
-                        f.object.full_name.as_deref().unwrap_or(&f.object.name)
-                    )) || c.object.ends_with(&format!(" {}", f.object.name)))
+                std::ptr::eq(&findings[c.finding], f) && (!c.unsafe_ || args.unsafe_fixes)
             });
             if !covered {
                 remaining.push(f.clone());

@@ -21,6 +21,8 @@ pub struct Command {
     pub unsafe_: bool,
     /// 0: create networks, 1: service updates, 2: node and swarm settings.
     pub phase: u8,
+    /// Index of the finding in the slice given to [`commands`].
+    pub finding: usize,
 }
 
 /// The commands for one deployment's findings; findings without a command get a note.
@@ -31,9 +33,12 @@ pub fn commands(
 ) -> (Vec<Command>, Vec<(Finding, String)>) {
     let mut out = vec![];
     let mut none = vec![];
-    for f in findings {
+    for (i, f) in findings.iter().enumerate() {
         match command(d, f, settings) {
-            Ok(c) => out.push(c),
+            Ok(mut c) => {
+                c.finding = i;
+                out.push(c)
+            }
             Err(why) => none.push((f.clone(), why)),
         }
     }
@@ -76,7 +81,9 @@ fn command(
         ObjectKind::Service => format!("service {svc_name}"),
         ObjectKind::Network => format!(
             "network {}",
-            f.object.full_name.as_deref().unwrap_or(&f.object.name)
+            d.network(&f.object.name)
+                .and_then(|n| n.full_name.as_deref())
+                .unwrap_or(&f.object.name)
         ),
         k => format!("{} {}", k.as_str(), f.object.name),
     };
@@ -88,6 +95,7 @@ fn command(
             lines: vec![service_update(&svc_name, &flags)],
             unsafe_,
             phase: 1,
+            finding: 0,
         })
     };
     let s = |x: &str| x.to_string();
@@ -170,6 +178,7 @@ fn command(
                 ],
                 unsafe_: true,
                 phase: 1,
+                finding: 0,
             })
         }
         "SA506" => {
@@ -218,6 +227,7 @@ fn command(
                 lines,
                 unsafe_: true,
                 phase: 0,
+                finding: 0,
             })
         }
         "SA701" => Ok(Command {
@@ -227,6 +237,7 @@ fn command(
             lines: vec![s("docker swarm update --autolock=true")],
             unsafe_: true,
             phase: 2,
+            finding: 0,
         }),
         "SA705" => Ok(Command {
             rule: "SA705",
@@ -235,6 +246,7 @@ fn command(
             lines: vec![s("docker swarm update --cert-expiry 720h")],
             unsafe_: true,
             phase: 2,
+            finding: 0,
         }),
         "SA704" => Ok(Command {
             rule: "SA704",
@@ -243,6 +255,7 @@ fn command(
             lines: vec![format!("docker node update --availability drain {}", sh(&f.object.name))],
             unsafe_: true,
             phase: 2,
+            finding: 0,
         }),
         "SA609" => Err(format!("investigate with `docker service ps --no-trunc {svc_name}`, then `docker service update --force` or `docker service rollback`")),
         _ => Err(s("no command: see `swarmaudit explain` for the remediation")),

@@ -312,6 +312,10 @@ impl<'a> Doc<'a> {
                 continue;
             }
             let ind = self.indent(l);
+            let c = self.content(l).trim_end();
+            if ind == 0 && (c == "..." || c == "---" || c.starts_with("--- ")) {
+                break; // the end of the document
+            }
             if self.is_comment(l) {
                 if keep_trailing_comments.is_some_and(|c| ind >= c) {
                     pending_comment_end = Some(l.next);
@@ -404,13 +408,15 @@ impl<'a> Doc<'a> {
             }
             MapTarget::Block { first_key } => {
                 let ind = self.column(first_key);
+                let step = self.local_step(first_key);
                 let end = self.block_end(first_key, ind, None, Some(ind));
-                Some(self.lines_at(end, self.block_lines(entries, ind), ind))
+                Some(self.lines_at(end, self.block_lines(entries, ind, step), ind))
             }
             MapTarget::Empty { key } => {
-                let ind = self.column(key) + self.step;
+                let step = self.local_step(key);
+                let ind = self.column(key) + step;
                 let end = self.lines[self.line_index(key)].next;
-                Some(self.lines_at(end, self.block_lines(entries, ind), ind))
+                Some(self.lines_at(end, self.block_lines(entries, ind, step), ind))
             }
         }
     }
@@ -448,8 +454,9 @@ impl<'a> Doc<'a> {
                 let dc = self.column(dash);
                 let end = self.block_end(first_item, dc + 1, Some(dc), Some(dc + 1));
                 let mut lines = vec![];
+                let step = self.local_step(dash);
                 for it in items {
-                    lines.extend(self.item_lines(it, dc));
+                    lines.extend(self.item_lines(it, dc, step));
                 }
                 Some(self.lines_at(end, lines, dc))
             }
@@ -472,7 +479,28 @@ impl<'a> Doc<'a> {
         }
     }
 
-    fn block_lines(&self, entries: &[(String, Y)], ind: usize) -> Vec<String> {
+    /// The indentation step around `offset`: its column minus the column of the key it is
+    /// nested under (files mix steps: 2 at the top, 4 in a service), else the file's step.
+    fn local_step(&self, offset: usize) -> usize {
+        let col = self.column(offset);
+        for l in self.lines[..self.line_index(offset)].iter().rev() {
+            if self.is_blank(l) || self.is_comment(l) {
+                continue;
+            }
+            let c = self.content(l);
+            let mut k = c.len() - c.trim_start_matches(' ').len();
+            while c[k..].starts_with("- ") {
+                k += 2;
+                k += c[k..].len() - c[k..].trim_start_matches(' ').len();
+            }
+            if self.indent(l) < col {
+                return if k < col { col - k } else { self.step };
+            }
+        }
+        self.step
+    }
+
+    fn block_lines(&self, entries: &[(String, Y)], ind: usize, step: usize) -> Vec<String> {
         let pad = " ".repeat(ind);
         let mut out = vec![];
         for (k, v) in entries {
@@ -481,13 +509,13 @@ impl<'a> Doc<'a> {
                 Y::Map(m) if m.is_empty() => out.push(format!("{pad}{k}: {{}}")),
                 Y::Map(m) => {
                     out.push(format!("{pad}{k}:"));
-                    out.extend(self.block_lines(m, ind + self.step));
+                    out.extend(self.block_lines(m, ind + step, step));
                 }
                 Y::Seq(items) if items.is_empty() => out.push(format!("{pad}{k}: []")),
                 Y::Seq(items) => {
                     out.push(format!("{pad}{k}:"));
                     for it in items {
-                        out.extend(self.item_lines(it, ind + self.seq_indent));
+                        out.extend(self.item_lines(it, ind + self.seq_indent, step));
                     }
                 }
             }
@@ -495,11 +523,11 @@ impl<'a> Doc<'a> {
         out
     }
 
-    fn item_lines(&self, item: &Y, dash: usize) -> Vec<String> {
+    fn item_lines(&self, item: &Y, dash: usize, step: usize) -> Vec<String> {
         let pad = " ".repeat(dash);
         match item {
             Y::Map(m) if !m.is_empty() => {
-                let mut lines = self.block_lines(m, dash + 2);
+                let mut lines = self.block_lines(m, dash + 2, step);
                 lines[0] = format!("{pad}- {}", lines[0].trim_start());
                 lines
             }
@@ -880,6 +908,31 @@ mod tests {
                 assert!(out.ends_with(&format!("f: {want}\n")), "{out}");
             }
         });
+    }
+
+    #[test]
+    fn nested_blocks_use_the_local_step_and_stop_at_the_document_end() {
+        let text = "x: &d\n  a: 1\nservices:\n    web:\n        image: x\n...\n";
+        let out = insert(
+            text,
+            &["services", "web"],
+            Y::nest(&["deploy"], vec![("replicas".into(), Y::s("2"))]),
+        );
+        assert_eq!(
+            out,
+            "x: &d\n  a: 1\nservices:\n    web:\n        image: x\n        deploy:\n            replicas: 2\n...\n"
+        );
+        let out = insert_root(
+            text,
+            vec![(
+                "secrets".into(),
+                Y::map([("s", Y::map([("external", Y::s("true"))]))]),
+            )],
+        );
+        assert_eq!(
+            out,
+            "x: &d\n  a: 1\nservices:\n    web:\n        image: x\nsecrets:\n  s:\n    external: true\n...\n"
+        );
     }
 
     #[test]

@@ -416,9 +416,27 @@ pub fn images_of(d: &Deployment) -> Vec<String> {
     refs
 }
 
+/// Mark services whose registry is named with `--insecure-registry` (SA507).
+pub fn mark_insecure(d: &mut Deployment, resolver: &Resolver) {
+    for svc in &mut d.services {
+        let Some(img) = svc.image.as_ref().filter(|i| i.is_known()) else {
+            continue;
+        };
+        if let Ok(r) = Reference::parse(img.text.trim()) {
+            if resolver.client.is_flagged_insecure(&r.registry) {
+                svc.image_info.insecure_registry = Some(format!(
+                    "{} is named with --insecure-registry (plain HTTP)",
+                    r.registry
+                ));
+            }
+        }
+    }
+}
+
 /// File mode: mark `--insecure-registry` hosts and, when resolving, join the registry's
 /// answers into the services' image facts.
 pub fn annotate(d: &mut Deployment, resolver: &Resolver) {
+    mark_insecure(d, resolver);
     let lookups: HashMap<String, Lookup> = if resolver.opts.resolve {
         let refs = images_of(d);
         let found = resolver.resolve_all(&refs);
@@ -430,16 +448,7 @@ pub fn annotate(d: &mut Deployment, resolver: &Resolver) {
         let Some(img) = svc.image.as_ref().filter(|i| i.is_known()) else {
             continue;
         };
-        let text = img.text.trim().to_string();
-        if let Ok(r) = Reference::parse(&text) {
-            if resolver.client.is_flagged_insecure(&r.registry) {
-                svc.image_info.insecure_registry = Some(format!(
-                    "{} is named with --insecure-registry (plain HTTP)",
-                    r.registry
-                ));
-            }
-        }
-        if let Some(l) = lookups.get(&text) {
+        if let Some(l) = lookups.get(img.text.trim()) {
             apply_lookup(svc, l);
         }
     }

@@ -23,7 +23,7 @@ pub fn check(d: &Deployment, sink: &mut Sink) {
                 sink.service(svc, loc, "healthcheck", "no healthcheck: neither the service nor its image defines one, so swarm keeps and routes to tasks that are running but broken");
             }
             ImageFact::Unknown => {
-                let why = match svc.image_info.lookup_error() {
+                let why = match crate::rules::image::image_config_unknown(svc, d.live) {
                     Some(e) => format!("the image config could not be read: {e}"),
                     None => "not checked in file mode without --resolve-images".into(),
                 };

@@ -72,7 +72,7 @@ pub fn check(d: &Deployment, sink: &mut Sink) {
                         }
                     }
                     ImageFact::Unknown => {
-                        let why = match svc.image_info.lookup_error() {
+                        let why = match crate::rules::image::image_config_unknown(svc, d.live) {
                         Some(e) => format!("the image config could not be read: {e}"),
                         None => "the image config is not checked in file mode without --resolve-images".into(),
                     };

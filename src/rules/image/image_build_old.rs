@@ -68,10 +68,7 @@ pub fn check(d: &Deployment, sink: &mut Sink) {
             },
             ImageFact::Unknown => {
                 // only when a lookup was tried: the registry's error, or (live) the node's
-                let reason = info
-                    .lookup_error()
-                    .or(svc.image_unknown_reason.as_deref().filter(|_| d.live));
-                if let Some(reason) = reason {
+                if let Some(reason) = crate::rules::image::image_config_unknown(svc, d.live) {
                     let f = sink.service(
                         svc,
                         &img.loc,

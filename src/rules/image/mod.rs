@@ -26,6 +26,14 @@ pub fn pin_suggestion(svc: &crate::model::Service, image: &str) -> String {
     }
 }
 
+/// Why the image's own config is unknown, when reading it was tried: the registry's error, or
+/// in live mode why the node's image could not be inspected.
+pub fn image_config_unknown(svc: &crate::model::Service, live: bool) -> Option<&str> {
+    svc.image_info
+        .lookup_error()
+        .or(svc.image_unknown_reason.as_deref().filter(|_| live))
+}
+
 /// An image reference split the way docker does: `[host[:port]/]path[:tag][@digest]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ImageRef<'a> {

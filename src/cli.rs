@@ -305,10 +305,20 @@ pub fn scan_paths_with(
     selection: &Selection,
     config: &Config,
 ) -> Result<ScanOutcome, String> {
-    scan_paths_resolving(paths, compose_files, env_files, selection, config, None)
+    scan_paths_resolving(
+        paths,
+        compose_files,
+        env_files,
+        selection,
+        config,
+        None,
+        true,
+    )
 }
 
 /// [`scan_paths_with`], with image facts from registries (`--resolve-images`) joined in.
+/// `fixes`: build each finding's fix (SARIF `fixes[]`, JSON `fix_available`); the table and
+/// GitHub formats do not show them and skip that work.
 pub fn scan_paths_resolving(
     paths: &[PathBuf],
     compose_files: &[PathBuf],
@@ -316,6 +326,7 @@ pub fn scan_paths_resolving(
     selection: &Selection,
     config: &Config,
     images: Option<&crate::registry::Resolver>,
+    fixes: bool,
 ) -> Result<ScanOutcome, String> {
     let mut errors = vec![];
     let env = build_env(env_files, &mut errors);
@@ -339,7 +350,7 @@ pub fn scan_paths_resolving(
         (d.stacks, d.walked)
     };
     let files_failed_before = errors.len();
-    let mut audit = audit_stacks(&stacks, &walked, &env, selection, config, images);
+    let mut audit = audit_stacks(&stacks, &walked, &env, selection, config, images, fixes);
     errors.extend(audit.errors);
     audit.findings.extend(crate::suppress::config_problems(
         config,
@@ -494,6 +505,7 @@ fn audit_stacks(
     selection: &Selection,
     config: &Config,
     images: Option<&crate::registry::Resolver>,
+    fixes: bool,
 ) -> Audit {
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
@@ -501,7 +513,10 @@ fn audit_stacks(
         .min(stacks.len().max(1));
     let chunk = stacks.len().div_ceil(threads).max(1);
     let work = |range: std::ops::Range<usize>| {
-        let mut loaded = load::Loaded::default();
+        let mut loaded = load::Loaded {
+            keep_trees: fixes,
+            ..load::Loaded::default()
+        };
         let mut audit = Audit {
             exemptions_used: vec![0; config.exemptions.len()],
             ..Audit::default()
@@ -531,11 +546,15 @@ fn audit_stacks(
                     &mut audit.exemptions_used,
                 );
                 // fixes for SARIF `fixes[]` and JSON `fix_available` (needs the text)
-                crate::fix::attach(&mut found, &d, &loaded.sources, &selection.settings);
+                if fixes {
+                    let trees = std::mem::take(&mut loaded.trees);
+                    crate::fix::attach(&mut found, &d, &loaded.sources, &selection.settings, trees);
+                }
                 audit.findings.extend(found);
                 audit.findings.extend(problems);
             }
             loaded.sources.release_text_from(first);
+            loaded.trees.clear();
         }
         audit.errors = loaded.errors;
         audit.files_scanned = loaded.files_scanned;
@@ -663,6 +682,7 @@ fn scan(args: ScanArgs, baseline_mode: bool) -> ExitStatus {
                     &selection,
                     &config,
                     images.as_ref(),
+                    matches!(args.format, Format::Json | Format::Sarif),
                 );
                 if let Some(images) = &images {
                     crate::registry::cli::report(images);
@@ -671,8 +691,10 @@ fn scan(args: ScanArgs, baseline_mode: bool) -> ExitStatus {
             }
         }
     };
+    // The process ends after this: freeing tens of thousands of findings one by one took
+    // longer than rendering them, and the memory goes back to the system at exit anyway.
     let mut outcome = match result {
-        Ok(o) => o,
+        Ok(o) => std::mem::ManuallyDrop::new(o),
         Err(e) => {
             eprint_error(&e);
             return ExitStatus::Error;

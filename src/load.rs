@@ -107,6 +107,9 @@ pub struct Loaded {
     /// Files read and audited (including failed ones).
     pub files_scanned: usize,
     pub files_failed: usize,
+    /// Keep each loaded file's tree as parsed (before interpolation) in `trees`, for fixes.
+    pub keep_trees: bool,
+    pub trees: Vec<(crate::source::FileId, yaml::Node)>,
 }
 
 fn read(path: &Path) -> Result<String, String> {
@@ -190,6 +193,9 @@ pub fn load_stack(loaded: &mut Loaded, files: &[PathBuf], walked: bool, env: &En
         }
         let id = loaded.sources.add(source);
         loaded.files_scanned += 1;
+        if loaded.keep_trees {
+            loaded.trees.push((id, root.clone()));
+        }
         let src = loaded.sources.get(id);
         let mut root = root;
         let mut uses = vec![];

@@ -5,6 +5,8 @@
 //! rewritten; a value reached through an anchor or merge key is edited once, at its
 //! definition, only as an unsafe fix that names every service it affects.
 
+use std::collections::HashMap;
+
 use crate::config::Settings;
 use crate::finding::{Finding, ObjectKind};
 use crate::fix::yaml_edit::{
@@ -64,6 +66,16 @@ impl Parsed {
         Parsed { roots }
     }
 
+    /// The trees the loader kept (`Loaded::keep_trees`), without parsing again.
+    pub fn from_trees(d: &Deployment, trees: Vec<(FileId, Node)>) -> Parsed {
+        Parsed {
+            roots: trees
+                .into_iter()
+                .filter(|(id, _)| d.files.contains(id))
+                .collect(),
+        }
+    }
+
     pub fn ctx<'a>(
         &'a self,
         d: &'a Deployment,
@@ -74,6 +86,11 @@ impl Parsed {
             d,
             sources,
             settings,
+            users: self
+                .roots
+                .iter()
+                .map(|_| std::cell::OnceCell::new())
+                .collect(),
             docs: self
                 .roots
                 .iter()
@@ -89,12 +106,56 @@ pub struct Ctx<'a> {
     pub sources: &'a SourceMap,
     pub settings: &'a Settings,
     pub docs: Vec<Doc<'a>>,
+    /// Per doc, built on first use: the services whose tree uses the text at an offset.
+    users: Vec<std::cell::OnceCell<UsersIndex>>,
 }
+
+/// Offset (where a node is written) -> the services using it, in file order.
+type UsersIndex = HashMap<usize, Vec<String>>;
 
 impl<'a> Ctx<'a> {
     pub fn doc(&self, id: FileId) -> Option<&Doc<'a>> {
         self.docs.iter().find(|d| d.file == id)
     }
+
+    /// Services whose tree uses the text at `offset` of `doc` (their own, or through an alias
+    /// or merge): [`services_using`], indexed once per file.
+    fn services_using(&self, doc: &Doc, offset: usize) -> Vec<String> {
+        let Some(i) = self.docs.iter().position(|d| d.file == doc.file) else {
+            return services_using(doc, offset);
+        };
+        let index = self.users[i].get_or_init(|| users_index(doc));
+        index.get(&offset).cloned().unwrap_or_default()
+    }
+}
+
+fn users_index(doc: &Doc) -> UsersIndex {
+    fn walk(n: &Node, svc: &str, out: &mut UsersIndex) {
+        let users = out.entry(def_start(n)).or_default();
+        if users.last().is_none_or(|u| u != svc) {
+            users.push(svc.to_string());
+        }
+        match &n.kind {
+            Kind::Map(m) => m.iter().for_each(|(k, v)| {
+                walk(k, svc, out);
+                walk(v, svc, out);
+            }),
+            Kind::Seq(s) => s.iter().for_each(|x| walk(x, svc, out)),
+            _ => {}
+        }
+    }
+    let mut out = UsersIndex::new();
+    for (k, v) in doc
+        .root
+        .get("services")
+        .and_then(Node::as_map)
+        .unwrap_or(&[])
+    {
+        if let Some(name) = k.scalar_text() {
+            walk(v, &name, &mut out);
+        }
+    }
+    out
 }
 
 /// A position in the text: the definition when the value came through an anchor.
@@ -294,7 +355,7 @@ impl<'c, 'a> Builder<'c, 'a> {
             let Some(doc) = self.cx.doc(*file) else {
                 continue;
             };
-            let users = services_using(doc, *at);
+            let users = self.cx.services_using(doc, *at);
             if *via || users.len() > 1 {
                 anchor_line.get_or_insert(doc.line_number(*at));
                 for u in users {
@@ -1083,4 +1144,33 @@ fn healthcheck_skeleton(f: &Finding, cx: &Ctx) -> R {
         }
     }
     Ok(b.done())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::SourceFile;
+
+    #[test]
+    fn the_users_index_agrees_with_walking_every_service() {
+        let text = "x-d: &d\n  user: \"0\"\n  deploy: &dep\n    replicas: 2\nservices:\n  a:\n    <<: *d\n    image: a\n  b:\n    deploy: *dep\n    image: b\n  c:\n    image: c\n";
+        let src = SourceFile::new("t.yml".into(), text.to_string());
+        let root = crate::yaml::load(FileId(0), &src).expect("parses");
+        let doc = Doc::new(FileId(0), text, &root);
+        let index = users_index(&doc);
+        let mut shared = 0;
+        for offset in 0..text.len() {
+            let want = services_using(&doc, offset);
+            let got = index.get(&offset).cloned().unwrap_or_default();
+            assert_eq!(got, want, "offset {offset}");
+            shared += usize::from(want.len() > 1);
+        }
+        // `replicas` is used by `a` (through the merge of *d) and `b` (through *dep)
+        assert!(shared > 0);
+        let at = text.find("replicas").expect("in the text");
+        assert_eq!(
+            index.get(&at),
+            Some(&vec!["a".to_string(), "b".to_string()])
+        );
+    }
 }

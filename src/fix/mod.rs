@@ -97,11 +97,12 @@ pub fn attach(
     d: &Deployment,
     sources: &SourceMap,
     settings: &crate::config::Settings,
+    trees: Vec<(crate::source::FileId, crate::yaml::Node)>,
 ) {
     if d.live || !findings.iter().any(|r| build::has_fix(r.finding.rule)) {
         return;
     }
-    let parsed = build::Parsed::new(d, sources);
+    let parsed = build::Parsed::from_trees(d, trees);
     let cx = parsed.ctx(d, sources, settings);
     for r in findings.iter_mut() {
         if let build::Built::Fix(f) = build::build(&r.finding, &cx) {

@@ -174,6 +174,7 @@ pub fn interpolate_tree(
     uses: &mut Vec<UnresolvedUse>,
 ) -> Result<(), (crate::yaml::Span, String)> {
     match &mut node.kind {
+        Kind::Str(s) if !s.contains('$') => {} // nothing to do, nothing to copy
         Kind::Str(s) => {
             let r = interpolate(s, env).map_err(|e| (node.span, e))?;
             for name in &r.unresolved {

@@ -1,31 +1,164 @@
 //! Human output: one table per file, then a summary line.
+//!
+//! The table is drawn here rather than by a table crate: tens of thousands of rows must render
+//! in a few milliseconds, and the layout is simple — four columns as wide as their content, the
+//! message column takes the rest of the terminal width and wraps at spaces.
 
-use comfy_table::{presets, Cell, Color, ContentArrangement, Table};
+use unicode_width::UnicodeWidthStr;
 
 use crate::finding::Severity;
 use crate::report::{counts, Report};
 
-fn color_of(s: Severity) -> Color {
+/// ANSI foreground colour for a severity.
+fn color_of(s: Severity) -> &'static str {
     match s {
-        Severity::Critical => Color::Magenta,
-        Severity::High => Color::Red,
-        Severity::Medium => Color::Yellow,
-        Severity::Low => Color::Cyan,
-        Severity::Info => Color::Grey,
+        Severity::Critical => "\x1b[35m",
+        Severity::High => "\x1b[31m",
+        Severity::Medium => "\x1b[33m",
+        Severity::Low => "\x1b[36m",
+        Severity::Info => "\x1b[90m",
     }
+}
+
+/// Display width (terminal columns); plain ASCII, the common case, is its length.
+fn width_of(s: &str) -> usize {
+    if s.is_ascii() {
+        s.len()
+    } else {
+        s.width()
+    }
+}
+
+fn spaces(out: &mut String, n: usize) {
+    const SPACES: &str = "                                                                ";
+    let mut n = n;
+    while n > 0 {
+        let k = n.min(SPACES.len());
+        out.push_str(&SPACES[..k]);
+        n -= k;
+    }
+}
+
+const HEADER: [&str; 5] = ["severity", "rule", "line:col", "object", "message"];
+/// The message column never gets narrower than this, even on a narrow terminal.
+const MIN_MESSAGE: usize = 20;
+
+/// Greedy word wrap to `width` display columns; words longer than a line are cut.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let width = width.max(1);
+    let mut lines = vec![];
+    for para in text.split('\n') {
+        let mut line = String::new();
+        let mut used = 0;
+        for word in para.split(' ').filter(|w| !w.is_empty()) {
+            let mut w = word;
+            let mut ww = width_of(w);
+            if used > 0 && used + 1 + ww <= width {
+                line.push(' ');
+                line.push_str(w);
+                used += 1 + ww;
+                continue;
+            }
+            if used > 0 {
+                lines.push(std::mem::take(&mut line));
+            }
+            while ww > width {
+                // cut at the last char boundary that fits
+                let mut cut = 0;
+                let mut cw = 0;
+                for (i, c) in w.char_indices() {
+                    let c_w = unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
+                    if cw + c_w > width && cut > 0 {
+                        break;
+                    }
+                    cw += c_w;
+                    cut = i + c.len_utf8();
+                }
+                lines.push(w[..cut].to_string());
+                w = &w[cut..];
+                ww = width_of(w);
+            }
+            line.push_str(w);
+            used = ww;
+        }
+        lines.push(line);
+    }
+    lines
+}
+
+fn rule_line(out: &mut String, widths: &[usize], left: char, fill: char, mid: char, right: char) {
+    out.push(left);
+    for (i, w) in widths.iter().enumerate() {
+        if i > 0 {
+            out.push(mid);
+        }
+        for _ in 0..w + 2 {
+            out.push(fill);
+        }
+    }
+    out.push(right);
+    out.push('\n');
+}
+
+/// One table: header and rows of five cells, the last one wrapped to the space left.
+fn draw(out: &mut String, rows: &[[&str; 5]], colors: &[Option<&str>], width: usize) {
+    let mut widths: Vec<usize> = HEADER.iter().map(|h| width_of(h)).collect();
+    for r in rows {
+        for (w, cell) in widths.iter_mut().zip(r.iter()) {
+            *w = (*w).max(width_of(cell));
+        }
+    }
+    // borders (6) and one space of padding on each side of every cell (10)
+    let fixed: usize = widths[..4].iter().sum::<usize>() + 16;
+    widths[4] = widths[4].min(width.saturating_sub(fixed).max(MIN_MESSAGE));
+    rule_line(out, &widths, '┌', '─', '┬', '┐');
+    let row = |out: &mut String, cells: [&str; 5], color: Option<&str>| {
+        let message = wrap(cells[4], widths[4]);
+        for (n, m) in message.iter().enumerate() {
+            out.push('│');
+            for (i, w) in widths.iter().enumerate() {
+                if i > 0 {
+                    out.push('┆');
+                }
+                let text = match (i, n) {
+                    (4, _) => m.as_str(),
+                    (_, 0) => cells[i],
+                    _ => "",
+                };
+                let pad = w.saturating_sub(width_of(text));
+                out.push(' ');
+                match (i, color) {
+                    (0, Some(c)) if !text.is_empty() => {
+                        out.push_str(c);
+                        out.push_str(text);
+                        out.push_str("\x1b[39m");
+                    }
+                    _ => out.push_str(text),
+                }
+                spaces(out, pad + 1);
+            }
+            out.push_str("│\n");
+        }
+    };
+    row(out, HEADER, None);
+    rule_line(out, &widths, '╞', '═', '╪', '╡');
+    for (r, c) in rows.iter().zip(colors) {
+        row(out, *r, *c);
+    }
+    rule_line(out, &widths, '└', '─', '┴', '┘');
 }
 
 pub fn render(report: &Report, color: bool) -> String {
     let mut out = String::new();
-    let mut groups: Vec<(String, Vec<usize>)> = vec![];
+    let mut groups: Vec<(&str, Vec<usize>)> = vec![];
     for (i, r) in report.findings.iter().enumerate() {
         if r.suppressed.is_some() {
             continue; // counted in the summary; listed in JSON and SARIF
         }
         let file = if r.at.file.is_empty() {
-            "(live)".to_string()
+            "(live)"
         } else {
-            r.at.file.clone()
+            r.at.file.as_str()
         };
         match groups.last_mut() {
             Some((g, v)) if *g == file => v.push(i),
@@ -36,34 +169,36 @@ pub fn render(report: &Report, color: bool) -> String {
     for (file, idx) in &groups {
         out.push_str(file);
         out.push('\n');
-        let mut t = Table::new();
-        t.load_style(presets::UTF8_FULL_CONDENSED)
-            .set_content_arrangement(ContentArrangement::Dynamic)
-            .set_width(width)
-            .set_header(vec!["severity", "rule", "line:col", "object", "message"]);
-        if !color {
-            t.force_no_tty();
-        }
-        for &i in idx {
-            let r = &report.findings[i];
-            let f = &r.finding;
-            let location = match &r.at.api_path {
-                Some(p) => p.clone(),
-                None => format!("{}:{}", r.at.line, r.at.column),
-            };
-            let mut sev = Cell::new(f.severity.as_str());
-            if color {
-                sev = sev.fg(color_of(f.severity));
-            }
-            t.add_row(vec![
-                sev,
-                Cell::new(f.rule),
-                Cell::new(location),
-                Cell::new(f.object.qualified_name()),
-                Cell::new(&r.message),
-            ]);
-        }
-        out.push_str(&t.to_string());
+        let cells: Vec<(String, String)> = idx
+            .iter()
+            .map(|&i| {
+                let r = &report.findings[i];
+                let location = match &r.at.api_path {
+                    Some(p) => p.clone(),
+                    None => format!("{}:{}", r.at.line, r.at.column),
+                };
+                (location, r.finding.object.qualified_name())
+            })
+            .collect();
+        let rows: Vec<[&str; 5]> = idx
+            .iter()
+            .zip(&cells)
+            .map(|(&i, (location, object))| {
+                let r = &report.findings[i];
+                [
+                    r.finding.severity.as_str(),
+                    r.finding.rule,
+                    location.as_str(),
+                    object.as_str(),
+                    r.message.as_str(),
+                ]
+            })
+            .collect();
+        let colors: Vec<Option<&str>> = idx
+            .iter()
+            .map(|&i| color.then(|| color_of(report.findings[i].finding.severity)))
+            .collect();
+        draw(&mut out, &rows, &colors, width);
         out.push_str("\n\n");
     }
     for e in report.errors {
@@ -106,9 +241,63 @@ pub fn render(report: &Report, color: bool) -> String {
     out
 }
 
-fn terminal_width() -> u16 {
+fn terminal_width() -> usize {
     std::env::var("COLUMNS")
         .ok()
         .and_then(|c| c.parse().ok())
         .unwrap_or(120)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wrap_breaks_at_spaces_and_cuts_long_words() {
+        assert_eq!(wrap("aa bb cc", 5), ["aa bb", "cc"]);
+        assert_eq!(wrap("abcdefgh ij", 3), ["abc", "def", "gh", "ij"]);
+        assert_eq!(wrap("", 4), [""]);
+        assert_eq!(wrap("a\nb", 10), ["a", "b"]);
+    }
+
+    #[test]
+    fn a_table_has_aligned_borders_and_wrapped_messages() {
+        let mut out = String::new();
+        let rows = [[
+            "high",
+            "SA101",
+            "2:3",
+            "services.a",
+            "one two three four five six",
+        ]];
+        draw(&mut out, &rows, &[None], 70);
+        let lines: Vec<&str> = out.lines().collect();
+        assert!(lines[0].starts_with("┌──────────┬"), "{out}");
+        assert!(
+            lines[1].starts_with("│ severity ┆ rule  ┆ line:col ┆ object     ┆ message"),
+            "{out}"
+        );
+        assert!(lines[2].starts_with("╞══════════╪"), "{out}");
+        assert!(
+            lines[3].starts_with("│ high     ┆ SA101 ┆ 2:3      ┆ services.a ┆ one two"),
+            "{out}"
+        );
+        // every line has the same display width, the message wraps onto a second line
+        let w = lines[0].width();
+        assert!(lines.iter().all(|l| l.width() == w), "{out}");
+        assert_eq!(w, 70, "{out}");
+        assert_eq!(lines.len(), 6, "{out}");
+        assert!(
+            lines[4].trim_end_matches('│').trim_end().ends_with("┆ six"),
+            "{out}"
+        );
+        // too narrow a terminal: the message column keeps its minimum
+        let mut narrow = String::new();
+        draw(&mut narrow, &rows, &[None], 30);
+        assert!(
+            narrow.lines().all(|l| l.width() == 31 + 16 + MIN_MESSAGE),
+            "{narrow}"
+        );
+        assert!(lines[4].starts_with("│          ┆       ┆"), "{out}");
+    }
 }

@@ -96,6 +96,11 @@ impl Node {
             Kind::Str(s) => Some(s.clone()),
             Kind::Bool(b) => Some(b.to_string()),
             Kind::Int(i) => Some(i.to_string()),
+            // Go prints non-finite floats as +Inf, -Inf and NaN
+            Kind::Float(f) if f.is_nan() => Some("NaN".into()),
+            Kind::Float(f) if f.is_infinite() => {
+                Some(if *f > 0.0 { "+Inf" } else { "-Inf" }.into())
+            }
             Kind::Float(f) => Some(f.to_string()),
             Kind::Null | Kind::Seq(_) | Kind::Map(_) => None,
         }
@@ -239,6 +244,16 @@ fn convert(file: FileId, text: &str, raw: Spanned<Raw>) -> Node {
             }
         }
         Raw::Int(i) => Kind::Int(i),
+        // go-yaml v3 reads `.inf`, `-.Inf`, `.nan` as floats, but a decimal that overflows
+        // (`1e400`) fails strconv.ParseFloat and stays the string it is written as
+        Raw::Float(f) if !f.is_finite() => {
+            let written = text.get(defined.range()).unwrap_or("");
+            if is_yaml_inf_or_nan(written) {
+                Kind::Float(f)
+            } else {
+                Kind::Str(written.to_string())
+            }
+        }
         Raw::Float(f) => Kind::Float(f),
         Raw::Str(s) => Kind::Str(s),
         Raw::Seq(items) => Kind::Seq(items.into_iter().map(|x| convert(file, text, x)).collect()),
@@ -257,6 +272,13 @@ fn convert(file: FileId, text: &str, raw: Spanned<Raw>) -> Node {
     }
 }
 
+/// The YAML spellings of infinity and not-a-number (go-yaml v3's resolve table).
+fn is_yaml_inf_or_nan(written: &str) -> bool {
+    let w = written.strip_prefix(['+', '-']).unwrap_or(written);
+    matches!(w, ".inf" | ".Inf" | ".INF")
+        || (written.len() == w.len() && matches!(w, ".nan" | ".NaN" | ".NAN"))
+}
+
 /// Parse one YAML document into a spanned tree. Duplicate keys are an error naming both places.
 pub fn load(file: FileId, src: &SourceFile) -> Result<Node, LoadError> {
     if src.text.len() > MAX_FILE_BYTES {
@@ -271,6 +293,8 @@ pub fn load(file: FileId, src: &SourceFile) -> Result<Node, LoadError> {
     }
     let options = serde_saphyr::options! {
         legacy_octal_numbers: true,
+        // Docker reads `.inf`, `.nan` and `1e400` (see `convert`); never reject them
+        non_finite_float_policy: serde_saphyr::NonFiniteFloatPolicy::PassThrough,
         duplicate_keys: DuplicateKeyPolicy::PassThrough,
         // Compose needs fewer than 15 levels; 32 keeps deserialisation well inside a 2 MiB thread stack.
         // The alias/anchor ratio heuristic rejects real files that reuse a few anchors often
@@ -360,6 +384,20 @@ mod tests {
         // used at the alias, defined at the original scalar
         assert_eq!(&text[user.span.range()], "*d");
         assert_eq!(&text[user.def.unwrap().range()], "\"0\"");
+    }
+
+    #[test]
+    fn non_finite_floats_load_as_docker_reads_them() {
+        let text = "a: .inf\nb: -.Inf\nc: .nan\nd: 1e400\ne: +.INF\nf: 1.5\n";
+        let root = parse(text).expect("docker accepts these");
+        let t = |k: &str| root.get(k).and_then(Node::scalar_text);
+        assert_eq!(t("a").as_deref(), Some("+Inf"));
+        assert_eq!(t("b").as_deref(), Some("-Inf"));
+        assert_eq!(t("c").as_deref(), Some("NaN"));
+        // overflowing decimals stay strings in go-yaml v3
+        assert!(matches!(&root.get("d").unwrap().kind, Kind::Str(s) if s == "1e400"));
+        assert_eq!(t("e").as_deref(), Some("+Inf"));
+        assert!(matches!(root.get("f").unwrap().kind, Kind::Float(_)));
     }
 
     #[test]

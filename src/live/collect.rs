@@ -368,39 +368,41 @@ impl Snapshot {
     }
 }
 
-/// A plain HTTP/1.0 GET over the endpoint's unix socket or TCP port (not TLS), for the one
-/// response bollard's typed models cannot read faithfully.
+/// A plain HTTP/1.0 GET over the endpoint's unix socket or TCP port (with TLS when the
+/// endpoint uses it), for the one response bollard's typed models cannot read faithfully.
 fn raw_get(ep: &Endpoint, path: &str, timeout: Duration) -> Result<Vec<u8>, String> {
-    use std::io::{Read, Write};
     let request =
         format!("GET {path} HTTP/1.0\r\nHost: docker\r\nAccept: application/json\r\n\r\n");
-    let mut buf = Vec::new();
-    if let Some(sock) = ep.host.strip_prefix("unix://") {
-        let mut s = std::os::unix::net::UnixStream::connect(sock).map_err(|e| e.to_string())?;
+    let buf = if let Some(sock) = ep.host.strip_prefix("unix://") {
+        let s = std::os::unix::net::UnixStream::connect(sock).map_err(|e| e.to_string())?;
         s.set_read_timeout(Some(timeout))
             .map_err(|e| e.to_string())?;
         s.set_write_timeout(Some(timeout))
             .map_err(|e| e.to_string())?;
-        s.write_all(request.as_bytes()).map_err(|e| e.to_string())?;
-        s.read_to_end(&mut buf).map_err(|e| e.to_string())?;
-    } else if let (Some(addr), None) = (ep.host.strip_prefix("tcp://"), &ep.tls) {
+        exchange(s, &request)?
+    } else if let Some(addr) = ["tcp://", "http://", "https://"]
+        .iter()
+        .find_map(|p| ep.host.strip_prefix(p))
+    {
         use std::net::ToSocketAddrs;
+        let addr = addr.trim_end_matches('/');
         let sa = addr
             .to_socket_addrs()
             .map_err(|e| e.to_string())?
             .next()
             .ok_or("no address")?;
-        let mut s =
-            std::net::TcpStream::connect_timeout(&sa, timeout).map_err(|e| e.to_string())?;
+        let s = std::net::TcpStream::connect_timeout(&sa, timeout).map_err(|e| e.to_string())?;
         s.set_read_timeout(Some(timeout))
             .map_err(|e| e.to_string())?;
         s.set_write_timeout(Some(timeout))
             .map_err(|e| e.to_string())?;
-        s.write_all(request.as_bytes()).map_err(|e| e.to_string())?;
-        s.read_to_end(&mut buf).map_err(|e| e.to_string())?;
+        match &ep.tls {
+            Some(dir) => exchange(tls_stream(s, addr, dir)?, &request)?,
+            None => exchange(s, &request)?,
+        }
     } else {
-        return Err("not available over TLS".into());
-    }
+        return Err(format!("unsupported host {}", ep.host));
+    };
     let split = buf
         .windows(4)
         .position(|w| w == b"\r\n\r\n")
@@ -427,6 +429,66 @@ fn raw_get(ep: &Endpoint, path: &str, timeout: Duration) -> Result<Vec<u8>, Stri
         return Ok(out);
     }
     Ok(body)
+}
+
+/// Send the request and read the whole response (the server closes after an HTTP/1.0 reply).
+fn exchange(mut s: impl std::io::Read + std::io::Write, request: &str) -> Result<Vec<u8>, String> {
+    let mut buf = Vec::new();
+    s.write_all(request.as_bytes()).map_err(|e| e.to_string())?;
+    s.flush().map_err(|e| e.to_string())?;
+    match s.read_to_end(&mut buf) {
+        Ok(_) => Ok(buf),
+        // a TLS peer that closes without close_notify: the response is complete anyway
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof && !buf.is_empty() => Ok(buf),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// TLS over `tcp` the way `connect_with_ssl` sets it up: `ca.pem` verifies the daemon (by the
+/// host name or IP address of the endpoint), `cert.pem` and `key.pem` authenticate us.
+fn tls_stream(
+    tcp: std::net::TcpStream,
+    addr: &str,
+    dir: &std::path::Path,
+) -> Result<rustls::StreamOwned<rustls::ClientConnection, std::net::TcpStream>, String> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
+    let file = |name: &str| dir.join(name);
+    let pem_err = |name: &str, e: rustls::pki_types::pem::Error| {
+        format!("cannot read {}: {e}", file(name).display())
+    };
+    let mut roots = rustls::RootCertStore::empty();
+    for c in CertificateDer::pem_file_iter(file("ca.pem")).map_err(|e| pem_err("ca.pem", e))? {
+        let c = c.map_err(|e| pem_err("ca.pem", e))?;
+        roots.add(c).map_err(|e| format!("ca.pem: {e}"))?;
+    }
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let builder = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .with_root_certificates(roots);
+    let config = if file("cert.pem").is_file() {
+        let certs = CertificateDer::pem_file_iter(file("cert.pem"))
+            .map_err(|e| pem_err("cert.pem", e))?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| pem_err("cert.pem", e))?;
+        let key =
+            PrivateKeyDer::from_pem_file(file("key.pem")).map_err(|e| pem_err("key.pem", e))?;
+        builder
+            .with_client_auth_cert(certs, key)
+            .map_err(|e| e.to_string())?
+    } else {
+        builder.with_no_client_auth()
+    };
+    let host = match addr.rsplit_once(':') {
+        Some((h, p)) if p.bytes().all(|b| b.is_ascii_digit()) => h,
+        _ => addr,
+    };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let name = ServerName::try_from(host.to_string()).map_err(|e| e.to_string())?;
+    let conn = rustls::ClientConnection::new(std::sync::Arc::new(config), name)
+        .map_err(|e| e.to_string())?;
+    Ok(rustls::StreamOwned::new(conn, tcp))
 }
 
 /// Fill in service healthchecks from the daemon's raw JSON (see [`fix_healthcheck_keys`]).

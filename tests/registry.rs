@@ -1058,3 +1058,54 @@ fn hosts_named_insecure_are_reported_without_asking_them() {
     // no lookup was asked for: nothing was resolved, nothing said about it
     assert!(!stderr(&o).contains("resolved"), "{}", stderr(&o));
 }
+
+#[test]
+fn fix_pins_the_digest_the_registry_serves_and_the_rescan_is_clean() {
+    if !registries_ready() {
+        return;
+    }
+    let p = Pusher::open();
+    let r = repo("pin");
+    let (tagged, _) = p.image(&r, "1.2", config("10001", "2026-01-01T00:00:00Z"));
+    let (latest, _) = p.image(&r, "latest", config("10001", "2026-01-02T00:00:00Z"));
+    let reg = open_registry();
+    let env = Env::new();
+    let file = env.cache.path().join("stack.yml");
+    let original = format!(
+        "services:\n  app:\n    image: {reg}/{r}:1.2   # keep this comment\n  edge:\n    image: \"{reg}/{r}\"\n"
+    );
+    std::fs::write(&file, &original).expect("write");
+    let fix = |args: &[&str]| {
+        bin()
+            .current_dir(env.cache.path())
+            .args(["fix", "--select", "SA501,SA502"])
+            .args(args)
+            .arg("stack.yml")
+            .env("NO_COLOR", "1")
+            .env("SWARMAUDIT_CACHE_DIR", env.cache.path().join("cache"))
+            .env("DOCKER_CONFIG", env.docker_config.path())
+            .output()
+            .expect("run swarmaudit fix")
+    };
+    // without a registry lookup there is no digest to pin: no patch, and it says why
+    let o = fix(&["--unsafe-fixes"]);
+    assert!(stdout(&o).is_empty(), "{}", stdout(&o));
+    assert!(stderr(&o).contains("--resolve-images"), "{}", stderr(&o));
+    // pinning is unsafe (later pushes no longer deploy): not without --unsafe-fixes
+    let o = fix(&["--resolve-images"]);
+    assert!(stdout(&o).is_empty(), "{}", stdout(&o));
+    let o = fix(&["--resolve-images", "--unsafe-fixes", "--write"]);
+    let fixed = std::fs::read_to_string(&file).expect("read");
+    assert_eq!(
+        fixed,
+        format!(
+            "services:\n  app:\n    image: {reg}/{r}:1.2@{tagged}   # keep this comment\n  edge:\n    image: \"{reg}/{r}:latest@{latest}\"\n"
+        ),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let (o, v) = env.scan_with_path(&fixed, &["--select", "SA501,SA502"], None);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(findings(&v).is_empty(), "{v:#}");
+}

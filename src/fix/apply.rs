@@ -381,6 +381,8 @@ pub struct Options<'a> {
     pub config: &'a Config,
     pub env: &'a Env,
     pub unsafe_fixes: bool,
+    /// Registry facts (`--resolve-images`): digests for SA501/SA502 pins, image configs.
+    pub images: Option<&'a crate::registry::Resolver>,
 }
 
 /// Fix one stack (one file, or `-c` files merged) in memory.
@@ -425,7 +427,12 @@ pub fn fix_stack(paths: &[PathBuf], walked: bool, opts: &Options, used: &mut [us
     let mut scratch = vec![0; used.len()];
     for round in 0..=MAX_ROUNDS {
         let (sources, d) = match load_texts(&out.files, opts.env) {
-            Ok(x) => x,
+            Ok((sources, mut d)) => {
+                if let Some(images) = opts.images {
+                    crate::registry::annotate(&mut d, images);
+                }
+                (sources, d)
+            }
             Err(errors) if round == 0 => {
                 out.errors = errors;
                 return out;
@@ -530,7 +537,12 @@ pub fn fix_stack(paths: &[PathBuf], walked: bool, opts: &Options, used: &mut [us
     }
     // the final state: must load; scanned once more for the exit status
     match load_texts(&out.files, opts.env) {
-        Ok((sources, d)) => out.after = scan(&d, &sources, opts.selection, opts.config, used),
+        Ok((sources, mut d)) => {
+            if let Some(images) = opts.images {
+                crate::registry::annotate(&mut d, images);
+            }
+            out.after = scan(&d, &sources, opts.selection, opts.config, used)
+        }
         Err(errors) => {
             out.refused = Some(refusal(&errors));
         }

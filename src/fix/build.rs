@@ -31,6 +31,8 @@ pub fn has_fix(rule: &str) -> bool {
             | "SA302"
             | "SA303"
             | "SA401"
+            | "SA501"
+            | "SA502"
             | "SA601"
             | "SA603"
             | "SA605"
@@ -436,7 +438,7 @@ fn service_in<'c, 'a>(
 }
 
 pub fn build(f: &Finding, cx: &Ctx) -> Built {
-    if !has_fix(f.rule) && !matches!(f.rule, "SA501" | "SA502") {
+    if !has_fix(f.rule) {
         return Built::None;
     }
     let result = match f.rule {
@@ -447,7 +449,7 @@ pub fn build(f: &Finding, cx: &Ctx) -> Built {
         "SA204" => drop_host_ip(f, cx),
         "SA301" | "SA302" | "SA303" => set_limit(f, cx),
         "SA401" => move_to_secret(f, cx),
-        "SA501" | "SA502" => Err("pinning needs the digest the registry currently serves for the tag, and swarmaudit does not query registries; pin `image: <name>:<tag>@sha256:<digest>` yourself (`docker buildx imagetools inspect <name>:<tag>` prints it)".into()),
+        "SA501" | "SA502" => pin_image(f, cx),
         "SA601" => healthcheck_skeleton(f, cx),
         "SA603" => update_rollback(f, cx),
         "SA605" => rollback_config(f, cx),
@@ -575,6 +577,45 @@ fn convert_rejected_key(f: &Finding, cx: &Ctx) -> R {
         .ok_or(UNSUPPORTED)?;
         b.op(op, site, via);
     }
+    Ok(b.done())
+}
+
+/// SA501/SA502: append the digest the registry serves for the tag now (known only with
+/// `--resolve-images`); the tag stays, for people and for bots that bump digests.
+fn pin_image(f: &Finding, cx: &Ctx) -> R {
+    let svc = service(cx.d, f).ok_or_else(no_service)?;
+    let img = svc.image.as_ref().ok_or_else(no_service)?;
+    if !img.is_known() {
+        return Err(INTERPOLATED.into());
+    }
+    let registry = svc.image_info.registry.as_ref();
+    let Some(digest) = registry.and_then(|r| r.tag_digest.as_deref()) else {
+        let why = match registry.and_then(|r| r.error.as_deref()) {
+            Some(e) => format!("the registry could not be asked for the digest ({e})"),
+            None => {
+                "the digest the registry serves for the tag is not known without `--resolve-images`"
+                    .into()
+            }
+        };
+        return Err(format!("{why}; pin `image: <name>:<tag>@sha256:<digest>` yourself (`docker buildx imagetools inspect <name>:<tag>` prints it)"));
+    };
+    let written = img.text.trim();
+    let r = crate::rules::image::parse_ref(written);
+    if r.digest.is_some() {
+        return Err("the image is already pinned to a digest".into());
+    }
+    let pinned = match r.tag {
+        Some(_) => format!("{written}@{digest}"),
+        None => format!("{written}:latest@{digest}"),
+    };
+    let (op, site, via) = replace_val(cx, img, &pinned)?;
+    let mut b = Builder::new(
+        cx,
+        Applicability::Unsafe,
+        format!("pin `{pinned}`: the digest the registry serves for `{written}` now"),
+    )
+    .risk("later pushes to the tag no longer reach this service until the digest is bumped (let Renovate or Dependabot do that); the image deployed today stays the same");
+    b.op(op, site, via);
     Ok(b.done())
 }
 

@@ -71,6 +71,10 @@ pub struct FixArgs {
     /// Seconds each Engine API call may take.
     #[arg(long, value_name = "SECS", default_value_t = 10)]
     pub timeout: u64,
+    /// Image checks against registries (file mode): with --resolve-images, SA501/SA502 get a
+    /// fix that pins the digest the registry serves for the tag now.
+    #[command(flatten)]
+    pub images: crate::registry::cli::ImageArgs,
 }
 
 fn eprint_error(msg: &str) {
@@ -199,11 +203,19 @@ pub fn run(args: FixArgs) -> ExitStatus {
         errors.extend(d.errors);
         (d.stacks, d.walked)
     };
+    let images = match args.images.resolver(false, None) {
+        Ok(i) => i,
+        Err(e) => {
+            eprint_error(&e);
+            return ExitStatus::Error;
+        }
+    };
     let opts = Options {
         selection: &selection,
         config: &config,
         env: &env,
         unsafe_fixes: args.unsafe_fixes,
+        images: images.as_ref(),
     };
     let mut used = vec![0; config.exemptions.len()];
     let results: Vec<StackFix> = stacks
@@ -218,6 +230,9 @@ pub fn run(args: FixArgs) -> ExitStatus {
             )
         })
         .collect();
+    if let Some(images) = &images {
+        crate::registry::cli::report(images);
+    }
 
     let mut err = std::io::stderr().lock();
     let mut remaining: Vec<Reported> = crate::suppress::config_problems(&config, &used, &selection);

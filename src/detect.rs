@@ -946,6 +946,21 @@ pub fn find_url_credentials(text: &str) -> Vec<Range<usize>> {
     out
 }
 
+/// htpasswd / bcrypt / `{SHA}` password hashes (catalog §4.2 last row), also with the
+/// `$$` escapes a compose file needs for a literal `$`.
+static PASSWORD_HASH: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"\$\$?apr1\$\$?[./0-9A-Za-z]{1,8}\$\$?[./0-9A-Za-z]{22}|\$\$?2[aby]\$\$?\d{2}\$\$?[./0-9A-Za-z]{53}|\{SHA\}[A-Za-z0-9+/=]{28}",
+    )
+    .expect("constant regex")
+});
+
+/// True when `text` holds a password hash (htpasswd `$apr1$`, bcrypt `$2y$`, `{SHA}`), e.g. a
+/// Traefik basic-auth label: not the password itself, but crackable offline.
+pub fn contains_password_hash(text: &str) -> bool {
+    PASSWORD_HASH.is_match(text)
+}
+
 // ---------------------------------------------------------------------------------------------
 // Masking
 // ---------------------------------------------------------------------------------------------

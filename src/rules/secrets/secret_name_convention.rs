@@ -1,0 +1,44 @@
+//! SA409: a secret's name does not follow the naming convention (`settings.secret_name_pattern`,
+//! default `%SERVICE%_%SECRETNAME%` with an optional `_vN` version suffix).
+
+use regex::Regex;
+
+use crate::finding::{ObjectKind, ObjectRef};
+use crate::model::Deployment;
+use crate::rules::Sink;
+
+pub fn check(d: &Deployment, sink: &mut Sink) {
+    // the config loader validated the pattern; the default is a constant
+    let Ok(pattern) = Regex::new(&sink.settings.secret_name_pattern) else {
+        return;
+    };
+    for s in &d.secrets {
+        // stack deploy prefixes `<stack>_` to the key, not to `name:`; live names come without
+        // the prefix: match the name as the convention writes it
+        let (name, loc) = match &s.name_override {
+            Some(n) if !n.is_known() => continue,
+            Some(n) => (n.text.as_str(), &n.loc),
+            None => (s.name.as_str(), &s.loc),
+        };
+        if pattern.is_match(name) {
+            continue;
+        }
+        let hint = if name
+            .rsplit_once("_v")
+            .is_some_and(|(_, v)| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()))
+        {
+            ""
+        } else {
+            ", with a version suffix to rotate by (`_v1`, `_v2`)"
+        };
+        sink.report(
+            ObjectRef::new(ObjectKind::Secret, &s.name),
+            loc,
+            "name",
+            format!(
+                "secret name `{name}` does not match the naming convention `{}`: name secrets `<service>_<secret>`{hint}, e.g. `api_db_password_v1`",
+                sink.settings.secret_name_pattern
+            ),
+        );
+    }
+}

@@ -989,6 +989,28 @@ mod tests {
 
     // --- helpers -----------------------------------------------------------------------------
 
+    #[test]
+    fn password_hashes() {
+        let apr1 = format!(
+            "admin:$apr1${}${}",
+            fake(90, B64URL, 8).replace('-', "."),
+            fake(91, ALNUM, 22)
+        );
+        assert!(contains_password_hash(&apr1));
+        assert!(
+            contains_password_hash(&apr1.replace('$', "$$")),
+            "compose escapes"
+        );
+        let bcrypt = format!("u:$2y$05${}", fake(92, ALNUM, 53));
+        assert!(contains_password_hash(&bcrypt));
+        assert!(contains_password_hash(&format!(
+            "u:{{SHA}}{}=",
+            fake(93, ALNUM, 27)
+        )));
+        assert!(!contains_password_hash("admin:changeme"));
+        assert!(!contains_password_hash("$apr1$short"));
+    }
+
     const UPPER: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZ";
     const AWS_ID_CHARS: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
     const ALNUM: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";

@@ -292,6 +292,25 @@ mod tests {
     }
 
     #[test]
+    fn env_file_entries_keep_lines_and_bare_keys() {
+        let e = parse_env_file("\u{feff}# c\n\n  A=1\nB=\"q\"\nC\n").unwrap();
+        let got: Vec<(usize, &str, Option<&str>)> = e
+            .iter()
+            .map(|x| (x.line, x.key.as_str(), x.value.as_deref()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![(3, "A", Some("1")), (4, "B", Some("\"q\"")), (5, "C", None)]
+        );
+        assert_eq!(parse_env_file("A=1\nB C=x\n").unwrap_err().0, 2);
+        let secret = parse_env_file("DB_PASSWORD=s3cr3tval\n").unwrap();
+        assert!(
+            !format!("{secret:?}").contains("s3cr3t"),
+            "Debug hides values"
+        );
+    }
+
+    #[test]
     fn env_file_format() {
         let mut e = Env::empty();
         e.load_env_file("# c\n  A=1\nB=\"q\"\n\n").unwrap();

@@ -42,3 +42,37 @@ pub fn check(d: &Deployment, sink: &mut Sink) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::disables_auth;
+
+    #[test]
+    fn each_image_convention() {
+        // docker-library: any non-empty value, even `false`
+        for v in ["yes", "false", "0", "x"] {
+            assert!(
+                disables_auth("MYSQL_ALLOW_EMPTY_PASSWORD", v).is_some(),
+                "{v}"
+            );
+            assert!(disables_auth("MARIADB_ALLOW_EMPTY_ROOT_PASSWORD", v).is_some());
+        }
+        assert!(disables_auth("MYSQL_ALLOW_EMPTY_PASSWORD", " ").is_none());
+        assert!(disables_auth("POSTGRES_HOST_AUTH_METHOD", "TRUST").is_some());
+        assert!(disables_auth("POSTGRES_HOST_AUTH_METHOD", "md5").is_none());
+        for (v, on) in [
+            ("yes", true),
+            ("True", true),
+            ("1", true),
+            ("on", false),
+            ("no", false),
+        ] {
+            assert_eq!(
+                disables_auth("ALLOW_EMPTY_PASSWORD", v).is_some(),
+                on,
+                "{v}"
+            );
+        }
+        assert!(disables_auth("OTHER", "yes").is_none());
+    }
+}

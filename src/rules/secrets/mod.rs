@@ -148,3 +148,43 @@ pub fn fields(svc: &Service) -> Vec<Field<'_>> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn assignments_in_files() {
+        assert_eq!(
+            secret_assignment("DB_PASSWORD", "changeme").as_deref(),
+            Some("a plaintext secret")
+        );
+        assert_eq!(
+            secret_assignment("CACHE", "redis://u:Vq8rT2mZ9p@cache/0").as_deref(),
+            Some("a password in a URL")
+        );
+        for (k, v) in [
+            ("DB_PASSWORD", "${DB_PASSWORD}"),
+            ("DB_PASSWORD_FILE", "/run/secrets/db"),
+            ("DATABASE_URL", "postgres://db:5432/app"),
+            ("TOKEN_TTL", "3600"),
+            ("password", "{{ secret \"db\" }}"),
+        ] {
+            assert_eq!(secret_assignment(k, v), None, "{k}");
+        }
+    }
+
+    #[test]
+    fn text_scan_finds_lines_of_every_syntax() {
+        let text =
+            "# c\nserver.port=8080\ndb.password = \"changeme\"\napi_key: 'Zr4pK9wQx2Lm'\n[x]\n";
+        let hits = scan_text(text);
+        let lines: Vec<usize> = hits.iter().map(|h| h.line).collect();
+        assert_eq!(lines, vec![3, 4]);
+        assert!(hits[0].what.contains("`db.password`"), "{}", hits[0].what);
+        assert!(!hits.iter().any(|h| h.what.contains("changeme")));
+        let pem = ["-----BEGIN RSA PRIVATE", " KEY-----"].concat();
+        assert_eq!(scan_text(&format!("a=1\n{pem}\nMIIE\n")).len(), 1);
+        assert!(scan_text("password: '{{ secret \"db\" }}'\nurl: https://x/\n").is_empty());
+    }
+}

@@ -42,3 +42,54 @@ pub fn check(d: &Deployment, sink: &mut Sink) {
         );
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::config::Settings;
+    use crate::model::{Deployment, Loc, Object};
+    use crate::rules::{catalog, Sink};
+
+    fn names(pattern: Option<&str>, secrets: &[&str]) -> Vec<String> {
+        let d = Deployment {
+            secrets: secrets
+                .iter()
+                .map(|n| Object {
+                    name: n.to_string(),
+                    loc: Loc::Api {
+                        object: format!("secret {n}"),
+                        path: "Spec.Name".into(),
+                    },
+                    file: None,
+                    external: true,
+                    name_override: None,
+                    local: None,
+                    data: None,
+                })
+                .collect(),
+            ..Deployment::default()
+        };
+        let mut settings = Settings::default();
+        if let Some(p) = pattern {
+            settings.secret_name_pattern = p.into();
+        }
+        let meta = catalog::find("SA409").expect("SA409");
+        let mut out = vec![];
+        super::check(&d, &mut Sink::new(meta, &mut out, &settings));
+        out.into_iter().map(|f| f.object.name).collect()
+    }
+
+    #[test]
+    fn default_and_configured_conventions() {
+        let all = [
+            "api_db_password_v2",
+            "api_db_password",
+            "DBPassword",
+            "api-db-password-v2",
+        ];
+        assert_eq!(names(None, &all), vec!["DBPassword", "api-db-password-v2"]);
+        assert_eq!(
+            names(Some("^[a-z]+(-[a-z]+)+-v[0-9]+$"), &all),
+            vec!["api_db_password_v2", "api_db_password", "DBPassword"]
+        );
+    }
+}

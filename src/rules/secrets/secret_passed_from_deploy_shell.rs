@@ -15,11 +15,9 @@ pub fn check(d: &Deployment, sink: &mut Sink) {
             if !is_secret_name(&kv.key) {
                 continue;
             }
+            // `DB_PASSWORD:` (null) is lowered like `- DB_PASSWORD`: no value
             let how = match &kv.value {
                 None => "has no value, so stack deploy takes it from the deploying shell",
-                Some(v) if v.is_null() => {
-                    "has no value, so stack deploy takes it from the deploying shell"
-                }
                 // `${VAR}` with VAR known here is judged by SA401 as the value it becomes
                 Some(v) if !v.is_known() && v.text.trim().is_empty() => {
                     "is only a variable reference, filled from the deploying shell"

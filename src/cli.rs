@@ -451,6 +451,16 @@ fn locate_live(
             .find(|s| s.name == f.object.name)
             .map(|s| s.loc.clone()),
         crate::finding::ObjectKind::Network => fd.network(&f.object.name).map(|n| n.loc.clone()),
+        crate::finding::ObjectKind::Secret => fd
+            .secrets
+            .iter()
+            .find(|s| s.name == f.object.name)
+            .map(|s| s.loc.clone()),
+        crate::finding::ObjectKind::Config => fd
+            .configs
+            .iter()
+            .find(|s| s.name == f.object.name)
+            .map(|s| s.loc.clone()),
         _ => None,
     });
     let mut r = Reported::new(f, sources);

@@ -527,6 +527,8 @@ settings:
   # Extra ports SA205 treats as sensitive, and listed ports it should accept.
   sensitive_ports: []
   allowed_ports: []
+  # Naming convention SA409 checks secret names against (`%SERVICE%_%SECRETNAME%`, optional _vN).
+  secret_name_pattern: '^[a-z0-9-]+_[a-z0-9_]+(_v\d+)?$'
   # Values `swarmaudit fix` inserts for unsafe fixes.
   fix:
     user: "10001:10001"
@@ -588,6 +590,26 @@ mod tests {
         assert_eq!(c.severity, vec![("SA203".to_string(), Severity::Info)]);
         assert_eq!(c.exemptions[0].expires, Some((2027, 1, 31)));
         assert_eq!(c.exemptions[0].line, 5);
+    }
+
+    #[test]
+    fn secret_name_pattern_is_a_checked_regex() {
+        let c = parse(Path::new("c.yml"), STARTER).expect("starter parses");
+        assert_eq!(
+            c.settings.secret_name_pattern,
+            Settings::default().secret_name_pattern
+        );
+        let c = parse(
+            Path::new("c.yml"),
+            "settings:\n  secret_name_pattern: '^[a-z]+-v[0-9]+$'\n",
+        )
+        .expect("valid");
+        assert_eq!(c.settings.secret_name_pattern, "^[a-z]+-v[0-9]+$");
+        let e = errs("settings:\n  secret_name_pattern: '^[a-z'\n");
+        assert!(
+            e[0].contains("c.yml:2:24") && e[0].contains("invalid regular expression"),
+            "{e:?}"
+        );
     }
 
     #[test]

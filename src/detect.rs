@@ -946,6 +946,21 @@ pub fn find_url_credentials(text: &str) -> Vec<Range<usize>> {
     out
 }
 
+/// htpasswd / bcrypt / `{SHA}` password hashes (catalog §4.2 last row), also with the
+/// `$$` escapes a compose file needs for a literal `$`.
+static PASSWORD_HASH: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"\$\$?apr1\$\$?[./0-9A-Za-z]{1,8}\$\$?[./0-9A-Za-z]{22}|\$\$?2[aby]\$\$?\d{2}\$\$?[./0-9A-Za-z]{53}|\{SHA\}[A-Za-z0-9+/=]{28}",
+    )
+    .expect("constant regex")
+});
+
+/// True when `text` holds a password hash (htpasswd `$apr1$`, bcrypt `$2y$`, `{SHA}`), e.g. a
+/// Traefik basic-auth label: not the password itself, but crackable offline.
+pub fn contains_password_hash(text: &str) -> bool {
+    PASSWORD_HASH.is_match(text)
+}
+
 // ---------------------------------------------------------------------------------------------
 // Masking
 // ---------------------------------------------------------------------------------------------
@@ -973,6 +988,28 @@ mod tests {
     use super::*;
 
     // --- helpers -----------------------------------------------------------------------------
+
+    #[test]
+    fn password_hashes() {
+        let apr1 = format!(
+            "admin:$apr1${}${}",
+            fake(90, B64URL, 8).replace('-', "."),
+            fake(91, ALNUM, 22)
+        );
+        assert!(contains_password_hash(&apr1));
+        assert!(
+            contains_password_hash(&apr1.replace('$', "$$")),
+            "compose escapes"
+        );
+        let bcrypt = format!("u:$2y$05${}", fake(92, ALNUM, 53));
+        assert!(contains_password_hash(&bcrypt));
+        assert!(contains_password_hash(&format!(
+            "u:{{SHA}}{}=",
+            fake(93, ALNUM, 27)
+        )));
+        assert!(!contains_password_hash("admin:changeme"));
+        assert!(!contains_password_hash("$apr1$short"));
+    }
 
     const UPPER: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZ";
     const AWS_ID_CHARS: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";

@@ -7,7 +7,7 @@ use serde::Serialize;
 use crate::model::interpolate::{interpolate_tree, Env};
 use crate::model::lower::lower;
 use crate::model::merge::merge;
-use crate::model::{Deployment, Loc, Network, UnresolvedVar};
+use crate::model::{Deployment, EnvFile, Loc, LocalFile, Network, UnresolvedVar};
 use crate::source::{display_path, SourceFile, SourceMap};
 use crate::yaml;
 
@@ -140,6 +140,7 @@ fn looks_like_stack(text: &str) -> bool {
 /// directory walk and is skipped silently when it is not a stack file.
 pub fn load_stack(loaded: &mut Loaded, files: &[PathBuf], walked: bool, env: &Env) {
     let mut merged: Option<Deployment> = None;
+    let mut workdir = PathBuf::from(".");
     let mut failed = false;
     for path in files {
         let shown = display_path(path);
@@ -239,6 +240,11 @@ pub fn load_stack(loaded: &mut Loaded, files: &[PathBuf], walked: bool, env: &En
                 if path.as_os_str() != "-" && dotenv.is_file() {
                     d.dotenv = Some(dotenv);
                 }
+                // docker/cli: relative paths resolve against the first file's directory (the
+                // current directory for `-c -`)
+                if path.as_os_str() != "-" {
+                    workdir = src.dir().to_path_buf();
+                }
                 merged = Some(d);
             }
             Some(m) => merge(m, d),
@@ -249,6 +255,7 @@ pub fn load_stack(loaded: &mut Loaded, files: &[PathBuf], walked: bool, env: &En
     }
     if let Some(mut d) = merged {
         finalize(&mut d);
+        read_local_files(&mut d, &workdir, env);
         loaded.stacks.push(d);
     }
 }
@@ -281,6 +288,113 @@ fn finalize(d: &mut Deployment) {
             internal: None,
             implicit: true,
         });
+    }
+}
+
+/// Largest env file or config file read (docker's own limit for a config is 500 KB).
+const MAX_LOCAL_FILE_BYTES: u64 = 1 << 20;
+
+/// What to learn about a local file.
+#[derive(Clone, Copy, PartialEq)]
+enum Want {
+    /// Permissions only (secret files: their content is never read).
+    Mode,
+    /// Permissions and text (env files, configs).
+    Text,
+}
+
+/// Resolve `p` as docker/cli does: `~` via `$HOME`, relative paths against the working dir.
+fn resolve(p: &str, workdir: &Path, env: &Env) -> PathBuf {
+    let home = env
+        .get("HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(PathBuf::from));
+    let joined = match (p.strip_prefix("~/").or((p == "~").then_some("")), home) {
+        (Some(rest), Some(h)) => h.join(rest),
+        _ => workdir.join(p),
+    };
+    std::path::absolute(&joined).unwrap_or(joined)
+}
+
+fn local_file(path: &crate::model::Val, workdir: &Path, env: &Env, want: Want) -> LocalFile {
+    if !path.is_known() {
+        return LocalFile {
+            shown: path.text.clone(),
+            error: Some(format!(
+                "the path depends on unset variable(s) {}",
+                path.unresolved.join(", ")
+            )),
+            ..LocalFile::default()
+        };
+    }
+    let abs = resolve(&path.text, workdir, env);
+    let project = std::path::absolute(workdir).unwrap_or_else(|_| workdir.to_path_buf());
+    let cleaned = PathBuf::from(crate::model::clean_path(&abs.to_string_lossy()));
+    let mut f = LocalFile {
+        shown: display_path(&cleaned),
+        in_project: cleaned.starts_with(&project),
+        ..LocalFile::default()
+    };
+    match std::fs::metadata(&cleaned) {
+        Err(e) => {
+            f.error = Some(io_reason(&e));
+            return f;
+        }
+        Ok(meta) => {
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                f.mode = Some(meta.permissions().mode() & 0o7777);
+            }
+            if want == Want::Mode {
+                return f;
+            }
+            if !meta.is_file() {
+                f.error = Some("not a regular file".into());
+                return f;
+            }
+            if meta.len() > MAX_LOCAL_FILE_BYTES {
+                f.error = Some(format!(
+                    "file is {} bytes, larger than the {MAX_LOCAL_FILE_BYTES} byte limit",
+                    meta.len()
+                ));
+                return f;
+            }
+        }
+    }
+    match std::fs::read(&cleaned) {
+        Ok(bytes) => f.text = Some(String::from_utf8_lossy(&bytes).into_owned()),
+        Err(e) => f.error = Some(io_reason(&e)),
+    }
+    f
+}
+
+/// An I/O error without the OS error code suffix.
+fn io_reason(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file".into(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
+        _ => e.to_string(),
+    }
+}
+
+/// Read what `docker stack deploy` reads besides the stack files: `env_file`s and config files
+/// (text), and the permissions of secret files (never their content).
+fn read_local_files(d: &mut Deployment, workdir: &Path, env: &Env) {
+    for svc in &mut d.services {
+        svc.env_file_contents = svc
+            .env_files
+            .iter()
+            .map(|p| EnvFile {
+                path: p.clone(),
+                file: local_file(p, workdir, env, Want::Text),
+            })
+            .collect();
+    }
+    for (objs, want) in [(&mut d.secrets, Want::Mode), (&mut d.configs, Want::Text)] {
+        for o in objs.iter_mut().filter(|o| !o.external) {
+            o.local = o.file.as_ref().map(|p| local_file(p, workdir, env, want));
+        }
     }
 }
 

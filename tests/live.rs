@@ -625,3 +625,94 @@ fn service_label_suppressions_hold_in_live_mode() {
         "no SA007: the label is used"
     );
 }
+
+/// A swarm config created for one test, removed on drop (also when the test panics).
+struct SwarmConfig {
+    name: String,
+}
+
+impl SwarmConfig {
+    fn create(name: &str, labels: &[&str], data: &str) -> SwarmConfig {
+        let dir = tempfile::tempdir().expect("tmp");
+        let file = dir.path().join("data");
+        std::fs::write(&file, data).expect("write config data");
+        let mut args = vec!["config", "create"];
+        for l in labels {
+            args.extend(["--label", l]);
+        }
+        args.extend([name, file.to_str().expect("utf8")]);
+        let out = docker(&args);
+        assert!(
+            out.status.success(),
+            "config create failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        SwarmConfig { name: name.into() }
+    }
+}
+
+impl Drop for SwarmConfig {
+    fn drop(&mut self) {
+        let _ = docker(&["config", "rm", &self.name]);
+    }
+}
+
+#[test]
+fn config_data_is_scanned_for_secrets_and_never_printed() {
+    let _swarm = swarm_lock();
+    if !swarm_ready() {
+        return;
+    }
+    let stack = format!("sa_cfgscan_{}", std::process::id());
+    let label = format!("com.docker.stack.namespace={stack}");
+    // assembled at run time: no credential-shaped literal in the repository
+    let password: String = format!("{:x}Qz{}", std::process::id() * 7919, "Vr8kLm2Tp");
+    let token = format!(
+        "SWMTKN-1-{}-{}",
+        "7k2m9q4w8e1r5t3y6u0i2o4p8a1s3d5f7g9h2j4k6l8z0x3c5v", "1n3m5q7w9e2r4t6y8u1i3o5p7"
+    );
+    let data = format!("server.port=8080\ndb.password={password}\njoin={token}\n");
+    let with_secret = SwarmConfig::create(&format!("{stack}_app_properties"), &[&label], &data);
+    let clean = SwarmConfig::create(
+        &format!("{stack}_nginx_conf"),
+        &[&label],
+        "server { listen 8080; }\n",
+    );
+    let (o, v) = scan(&["--stack", &stack, "--select", "SA407,SA411"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        findings(&v),
+        set(&[
+            ("SA407", "config app_properties"),
+            ("SA411", "config app_properties"),
+        ])
+    );
+    for format in ["json", "sarif", "table", "github"] {
+        let o = run_in(
+            &repo(),
+            &[
+                "scan",
+                "--live",
+                "--stack",
+                &stack,
+                "--format",
+                format,
+                "--fail-on",
+                "never",
+            ],
+        );
+        let all = format!("{}\n{}", stdout(&o), stderr(&o));
+        assert!(all.contains("SA407"), "{format}: {all}");
+        for secret in [password.as_str(), token.as_str(), &token[9..30]] {
+            assert!(!all.contains(secret), "{format} prints config data");
+        }
+        // nor the base64 form the API returns
+        use base64::Engine as _;
+        let b64 = base64::engine::general_purpose::STANDARD.encode(data.as_bytes());
+        assert!(
+            !all.contains(&b64[16..40]),
+            "{format} prints base64 config data"
+        );
+    }
+    drop((with_secret, clean));
+}

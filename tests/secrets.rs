@@ -471,3 +471,82 @@ fn a_malformed_env_file_line_does_not_echo_its_value() {
         );
     }
 }
+
+/// SA403, SA404, SA407, SA410, SA411, SA412: values from env files, config files, volume and
+/// logging options, labels and swarm tokens never appear in any format, to stdout or a file.
+#[test]
+fn file_option_label_and_token_rules_never_print_a_value() {
+    let mut s = Secrets { all: vec![] };
+    let env_pw = s.add("env_file password", fake(31, 18));
+    let env_url_pw = s.add("env_file URL password", fake(32, 14));
+    let cfg_pw = s.add("config file password", fake(33, 18));
+    let cifs_pw = s.add("CIFS password", fake(34, 16));
+    let splunk = s.add("splunk token", fake(35, 24));
+    let label = s.add("token label", fake(36, 18));
+    let lower36 = |seed, len| fake(seed, len).to_ascii_lowercase();
+    // the fixed prefixes are in the rule docs: only the random parts are distinctive
+    let join = format!(
+        "SWMTKN-1-{}-{}",
+        s.add("join token digest", lower36(37, 50)),
+        s.add("join token secret", lower36(38, 25))
+    );
+    let unlock = format!("SWMKEY-1-{}", s.add("unlock key", fake(39, 43)));
+    let dir = tempfile::tempdir().expect("tmp");
+    write(
+        dir.path(),
+        "prod.env",
+        &format!(
+            "DB_PASSWORD={env_pw}\nCACHE_URL=redis://app:{env_url_pw}@cache:6379/0\nJOIN={join}\n"
+        ),
+    );
+    write(
+        dir.path(),
+        "app.properties",
+        &format!("db.password={cfg_pw}\nunlock={unlock}\n"),
+    );
+    write(
+        dir.path(),
+        "stack.yml",
+        &format!(
+            r#"services:
+  api:
+    image: registry.internal/api:1.2.3
+    env_file: prod.env
+    environment:
+      - SMTP_PASSWORD
+      - POSTGRES_HOST_AUTH_METHOD=trust
+    labels:
+      app.api-token: "{label}"
+    logging:
+      driver: splunk
+      options:
+        splunk-token: "{splunk}"
+    volumes: [share:/data]
+    configs: [app_properties]
+configs:
+  app_properties:
+    file: ./app.properties
+volumes:
+  share:
+    driver_opts:
+      type: cifs
+      o: "addr=fs,username=svc,password={cifs_pw}"
+"#
+        ),
+    );
+    let rules = ["SA403", "SA404", "SA407", "SA410", "SA411", "SA412"];
+    for format in ["table", "json", "sarif", "github"] {
+        let o = run_in(
+            dir.path(),
+            &["scan", "--format", format, "-o", "report.out", "stack.yml"],
+        );
+        assert_eq!(o.status.code(), Some(1), "{format}: {}", stderr(&o));
+        let file = std::fs::read_to_string(dir.path().join("report.out")).expect("report");
+        let o2 = run_in(dir.path(), &["scan", "--format", format, "stack.yml"]);
+        let all = format!("{file}\n{}\n{}\n{}", stderr(&o), stdout(&o2), stderr(&o2));
+        for rule in rules {
+            assert!(all.contains(rule), "{format}: no {rule} in\n{all}");
+        }
+        assert_no_leak(&s, &all, format);
+    }
+}

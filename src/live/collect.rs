@@ -244,6 +244,22 @@ async fn collect_async(
             docker.list_configs(None::<ListConfigsOptions>),
         )
         .await?;
+    // like services: only the stack's own objects when one stack is audited
+    let in_stack = |labels: Option<&HashMap<String, String>>| {
+        stack.is_none_or(|s| {
+            labels
+                .and_then(|l| l.get("com.docker.stack.namespace"))
+                .is_some_and(|ns| ns == s)
+        })
+    };
+    let secrets: Vec<_> = secrets
+        .into_iter()
+        .filter(|x| in_stack(x.spec.as_ref().and_then(|s| s.labels.as_ref())))
+        .collect();
+    let configs: Vec<_> = configs
+        .into_iter()
+        .filter(|x| in_stack(x.spec.as_ref().and_then(|s| s.labels.as_ref())))
+        .collect();
 
     let mut refs: Vec<String> = services
         .iter()

@@ -9,9 +9,9 @@ use serde::Serialize;
 
 use crate::live::collect::Snapshot;
 use crate::model::{
-    Cluster, Deployment, FileRef, Healthcheck, ImageFact, ImageInfo, KeyVal, Loc, Mount, MountKind,
-    Network, NodeInfo, Port, PublishMode, Resources, RestartPolicy, Service, ServiceStatus,
-    UpdatePolicy, Val,
+    Cluster, Data, Deployment, FileRef, Healthcheck, ImageFact, ImageInfo, KeyVal, Loc, Mount,
+    MountKind, Network, NodeInfo, Object, Port, PublishMode, Resources, RestartPolicy, Service,
+    ServiceStatus, UpdatePolicy, Val,
 };
 
 pub const STACK_LABEL: &str = "com.docker.stack.namespace";
@@ -89,6 +89,23 @@ fn lower_network(n: &ApiNetwork) -> Network {
         internal: n.internal.map(|a| api.val(a.to_string(), "Internal")),
         implicit: false,
     }
+}
+
+/// A string map of the API as key/values in key order, each located at `<base>.<key>`.
+fn sorted_options(api: &Api, map: Option<&HashMap<String, String>>, base: &str) -> Vec<KeyVal> {
+    let mut v: Vec<(&String, &String)> = map.into_iter().flatten().collect();
+    v.sort();
+    v.into_iter()
+        .map(|(k, x)| {
+            let p = format!("{base}.{k}");
+            KeyVal {
+                key: k.clone(),
+                key_loc: api.loc(&p),
+                value: Some(api.val(x.clone(), &p)),
+                loc: api.loc(&p),
+            }
+        })
+        .collect()
 }
 
 fn update_policy(api: &Api, p: &str, u: &ServiceSpecUpdateConfig) -> UpdatePolicy {
@@ -199,6 +216,14 @@ fn lower_service(
                     .as_ref()
                     .and_then(|b| b.propagation.as_ref())
                     .map(|p| api.val(wire(p), &format!("{path}.BindOptions.Propagation"))),
+                driver_opts: sorted_options(
+                    &api,
+                    m.volume_options
+                        .as_ref()
+                        .and_then(|v| v.driver_config.as_ref())
+                        .and_then(|c| c.options.as_ref()),
+                    &format!("{path}.VolumeOptions.DriverConfig.Options"),
+                ),
                 loc: api.loc(&path),
                 short: false,
             }
@@ -337,20 +362,11 @@ fn lower_service(
         });
     }
     if let Some(ld) = &tt.log_driver {
-        let mut v: Vec<(&String, &String)> = ld.options.iter().flatten().collect();
-        v.sort();
-        svc.logging_options = v
-            .into_iter()
-            .map(|(k, x)| {
-                let p = format!("Spec.TaskTemplate.LogDriver.Options.{k}");
-                KeyVal {
-                    key: k.clone(),
-                    key_loc: api.loc(&p),
-                    value: Some(api.val(x.clone(), &p)),
-                    loc: api.loc(&p),
-                }
-            })
-            .collect();
+        svc.logging_options = sorted_options(
+            &api,
+            ld.options.as_ref(),
+            "Spec.TaskTemplate.LogDriver.Options",
+        );
     }
     // deploy
     svc.deploy.loc = Some(api.loc("Spec"));
@@ -596,9 +612,81 @@ pub fn lower(snapshot: &Snapshot) -> Vec<Deployment> {
         }
         d.services.push(svc);
     }
+    // secrets and configs: with their stack, or (created outside a stack) with the swarm
+    let mut unstacked = (vec![], vec![]);
+    let objects = snapshot
+        .secrets
+        .iter()
+        .map(|x| {
+            (
+                true,
+                x.id.clone(),
+                x.spec.as_ref().map(|s| (&s.name, &s.labels, None)),
+            )
+        })
+        .chain(snapshot.configs.iter().map(|x| {
+            (
+                false,
+                x.id.clone(),
+                x.spec
+                    .as_ref()
+                    .map(|s| (&s.name, &s.labels, s.data.as_ref())),
+            )
+        }));
+    for (is_secret, id, spec) in objects {
+        let Some((name, labels, data)) = spec else {
+            continue;
+        };
+        let full = name.clone().or(id).unwrap_or_default();
+        let ns = labels.as_ref().and_then(|l| l.get(STACK_LABEL)).cloned();
+        let kind = if is_secret { "secret" } else { "config" };
+        let api = Api {
+            object: format!("{kind} {full}"),
+        };
+        let obj = Object {
+            name: strip_stack(&full, ns.as_deref()).to_string(),
+            loc: api.loc("Spec.Name"),
+            file: None,
+            external: false,
+            name_override: None,
+            local: None,
+            data: data.map(|b64| Data {
+                text: decode_data(b64),
+                loc: api.loc("Spec.Data"),
+            }),
+        };
+        let (secrets, configs) = match ns {
+            Some(ns) => {
+                let d = stacks.entry(ns.clone()).or_insert_with(|| Deployment {
+                    stack: ns,
+                    live: true,
+                    ..Deployment::default()
+                });
+                (&mut d.secrets, &mut d.configs)
+            }
+            None => (&mut unstacked.0, &mut unstacked.1),
+        };
+        if is_secret {
+            secrets.push(obj);
+        } else {
+            configs.push(obj);
+        }
+    }
     let mut out: Vec<Deployment> = stacks.into_values().collect();
-    out.push(cluster_deployment(snapshot));
+    let mut cluster = cluster_deployment(snapshot);
+    (cluster.secrets, cluster.configs) = unstacked;
+    out.push(cluster);
     out
+}
+
+/// A config's `Spec.Data` (standard base64) as text for the detectors; undecodable data is
+/// scanned as it is.
+fn decode_data(b64: &str) -> String {
+    use base64::Engine as _;
+    match base64::engine::general_purpose::STANDARD.decode(b64.trim()) {
+        Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+        Err(_) => b64.to_string(),
+    }
 }
 
 fn cluster_deployment(snapshot: &Snapshot) -> Deployment {
@@ -641,6 +729,12 @@ fn cluster_deployment(snapshot: &Snapshot) -> Deployment {
                     .as_ref()
                     .and_then(|d| d.engine.as_ref())
                     .and_then(|e| e.engine_version.clone()),
+                cert_issuer_subject: n
+                    .description
+                    .as_ref()
+                    .and_then(|d| d.tls_info.as_ref())
+                    .and_then(|t| t.cert_issuer_subject.clone())
+                    .filter(|s| !s.is_empty()),
             }
         })
         .collect();
@@ -683,6 +777,12 @@ fn cluster_deployment(snapshot: &Snapshot) -> Deployment {
             ingress,
             ingress_ports_in_use,
             encrypted_overlays_in_use,
+            root_rotation_in_progress: swarm.root_rotation_in_progress,
+            cert_issuer_subject: swarm
+                .tls_info
+                .as_ref()
+                .and_then(|t| t.cert_issuer_subject.clone())
+                .filter(|s| !s.is_empty()),
         })),
         ..Deployment::default()
     }

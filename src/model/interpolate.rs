@@ -32,35 +32,74 @@ impl Env {
         self.vars.get(k).map(String::as_str)
     }
 
-    /// Read a `KEY=VALUE` file the way docker's kvfile does: leading whitespace trimmed, `#`
-    /// comments only at line start, no quote stripping; a bare `KEY` takes the process value.
+    /// Read a `KEY=VALUE` file (see [`parse_env_file`]); a bare `KEY` takes the process value.
     pub fn load_env_file(&mut self, text: &str) -> Result<(), (usize, String)> {
-        for (i, line) in text.lines().enumerate() {
-            let line = line.trim_start();
-            if line.is_empty() || line.starts_with('#') {
-                continue;
-            }
-            match line.split_once('=') {
-                Some((k, v)) => {
-                    if k.is_empty() || k.contains(char::is_whitespace) {
-                        // never echo the line: its value may be a secret
-                        return Err((
-                            i + 1,
-                            "not a KEY=VALUE line: the name before `=` is empty or contains whitespace".into(),
-                        ));
-                    }
-                    self.set(k, v);
-                }
+        for entry in parse_env_file(text)? {
+            match entry.value {
+                Some(v) => self.set(entry.key, v),
                 None => {
-                    let k = line.trim_end();
-                    if let Ok(v) = std::env::var(k) {
-                        self.set(k, v);
+                    if let Ok(v) = std::env::var(&entry.key) {
+                        self.set(entry.key, v);
                     }
                 }
             }
         }
         Ok(())
     }
+}
+
+/// One `KEY=VALUE` (or bare `KEY`) line of an env file.
+#[derive(Clone, PartialEq, Eq)]
+pub struct EnvFileEntry {
+    /// 1-based line number.
+    pub line: usize,
+    pub key: String,
+    /// `None` for a bare `KEY` (docker looks it up in the deployer's environment).
+    pub value: Option<String>,
+}
+
+/// Never show the value: it may be a secret.
+impl std::fmt::Debug for EnvFileEntry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "EnvFileEntry(line {}, {})", self.line, self.key)
+    }
+}
+
+/// Parse an env file the way docker's kvfile does (`--env-file`, and `env_file:` of stack
+/// files): a leading BOM dropped, leading whitespace trimmed, `#` comments only at line start,
+/// no quote stripping. A line whose name is empty or contains whitespace is an error (docker
+/// refuses the file); the error never echoes the line, whose value may be a secret.
+pub fn parse_env_file(text: &str) -> Result<Vec<EnvFileEntry>, (usize, String)> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut out = vec![];
+    for (i, line) in text.lines().enumerate() {
+        let line = line.trim_start();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        match line.split_once('=') {
+            Some((k, v)) => {
+                if k.is_empty() || k.contains(char::is_whitespace) {
+                    return Err((
+                        i + 1,
+                        "not a KEY=VALUE line: the name before `=` is empty or contains whitespace"
+                            .into(),
+                    ));
+                }
+                out.push(EnvFileEntry {
+                    line: i + 1,
+                    key: k.to_string(),
+                    value: Some(v.to_string()),
+                });
+            }
+            None => out.push(EnvFileEntry {
+                line: i + 1,
+                key: line.trim_end().to_string(),
+                value: None,
+            }),
+        }
+    }
+    Ok(out)
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -251,6 +290,25 @@ mod tests {
     fn nested_defaults_are_not_supported_like_stack_deploy() {
         // `[^}]*` stops at the first `}`: the default is `${B` and a literal `}` follows.
         assert_eq!(ok("${A:-${B}}"), ("${B}".into(), vec![]));
+    }
+
+    #[test]
+    fn env_file_entries_keep_lines_and_bare_keys() {
+        let e = parse_env_file("\u{feff}# c\n\n  A=1\nB=\"q\"\nC\n").unwrap();
+        let got: Vec<(usize, &str, Option<&str>)> = e
+            .iter()
+            .map(|x| (x.line, x.key.as_str(), x.value.as_deref()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![(3, "A", Some("1")), (4, "B", Some("\"q\"")), (5, "C", None)]
+        );
+        assert_eq!(parse_env_file("A=1\nB C=x\n").unwrap_err().0, 2);
+        let secret = parse_env_file("DB_PASSWORD=s3cr3tval\n").unwrap();
+        assert!(
+            !format!("{secret:?}").contains("s3cr3t"),
+            "Debug hides values"
+        );
     }
 
     #[test]

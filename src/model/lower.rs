@@ -452,6 +452,8 @@ pub fn lower(root: &Node) -> Lowered {
                     .get("name")
                     .and_then(|n| lw.scalar(n, "name"))
                     .or(ext_name),
+                local: None,
+                data: None,
             };
             if section == "secrets" {
                 d.secrets.push(obj);
@@ -771,6 +773,7 @@ fn mounts(lw: &mut Lowerer, n: &Node, what: &str, rejected: &mut Vec<KeyUse>) ->
                         .get("bind")
                         .and_then(|b| b.get("propagation"))
                         .and_then(|p| lw.scalar(p, "propagation")),
+                    driver_opts: vec![],
                     loc: loc(item),
                     short: false,
                 });
@@ -821,6 +824,7 @@ fn short_mount(v: &Val) -> Mount {
         ..v.clone()
     };
     Mount {
+        driver_opts: vec![],
         kind,
         source: source.map(mk),
         target: Some(mk(target)),

@@ -103,6 +103,9 @@ pub struct Mount {
     pub target: Option<Val>,
     pub read_only: bool,
     pub propagation: Option<Val>,
+    /// Live mode: `VolumeOptions.DriverConfig.Options` (stack files put them on the top-level
+    /// volume's `driver_opts`).
+    pub driver_opts: Vec<KeyVal>,
     pub loc: Loc,
     pub short: bool,
 }
@@ -287,6 +290,8 @@ pub struct Service {
     pub networks: Option<Vec<Val>>,
     pub environment: Vec<KeyVal>,
     pub env_files: Vec<Val>,
+    /// What the loader found at each `env_file` path (stack files only).
+    pub env_file_contents: Vec<EnvFile>,
     pub labels: Vec<KeyVal>,
     pub command: Vec<Val>,
     pub entrypoint: Vec<Val>,
@@ -323,6 +328,7 @@ impl Service {
             networks: None,
             environment: vec![],
             env_files: vec![],
+            env_file_contents: vec![],
             labels: vec![],
             command: vec![],
             entrypoint: vec![],
@@ -421,7 +427,48 @@ pub struct Volume {
     pub external: bool,
 }
 
-/// A top-level secret or config definition.
+/// A local file a stack file names (`env_file`, `secrets`/`configs` `file:`), as the loader
+/// found it. Relative paths resolve against the stack's working directory (the directory of the
+/// first `-c` file), as docker/cli resolves them. Secret files are never read, only `stat`ed.
+#[derive(Clone, PartialEq, Default)]
+pub struct LocalFile {
+    /// The resolved path as shown in messages.
+    pub shown: String,
+    /// The file lies inside the stack's working directory (the project).
+    pub in_project: bool,
+    /// Unix permission bits, when the file could be `stat`ed.
+    pub mode: Option<u32>,
+    /// The text (env files and configs only).
+    pub text: Option<String>,
+    /// Why the file could not be read (missing, unreadable, too large, path unknown).
+    pub error: Option<String>,
+}
+
+/// Never show the text: it may hold secrets.
+impl std::fmt::Debug for LocalFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LocalFile")
+            .field("shown", &self.shown)
+            .field("in_project", &self.in_project)
+            .field("mode", &self.mode)
+            .field(
+                "text",
+                &self.text.as_ref().map(|t| format!("<{} bytes>", t.len())),
+            )
+            .field("error", &self.error)
+            .finish()
+    }
+}
+
+/// An `env_file` entry of a service and what the loader found there.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EnvFile {
+    /// The path as written in the stack file.
+    pub path: Val,
+    pub file: LocalFile,
+}
+
+/// A top-level secret or config definition (live mode: a secret or config object).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Object {
     pub name: String,
@@ -429,6 +476,33 @@ pub struct Object {
     pub file: Option<Val>,
     pub external: bool,
     pub name_override: Option<Val>,
+    /// What the loader found at `file:` (stack files only).
+    pub local: Option<LocalFile>,
+    /// Live configs: `Spec.Data`, base64-decoded (lossy UTF-8). Never printed.
+    pub data: Option<Data>,
+}
+
+impl Object {
+    /// The name swarm gives the object: `name:` as written, else the key (stack deploy adds the
+    /// `<stack>_` prefix only to the key; live names come without it).
+    pub fn real_name(&self) -> &str {
+        self.name_override
+            .as_ref()
+            .map_or(self.name.as_str(), |n| n.text.as_str())
+    }
+}
+
+/// Object data that may hold secrets: its `Debug` never shows the text.
+#[derive(Clone, PartialEq)]
+pub struct Data {
+    pub text: String,
+    pub loc: Loc,
+}
+
+impl std::fmt::Debug for Data {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Data(<{} bytes> at {:?})", self.text.len(), self.loc)
+    }
 }
 
 /// A use of a variable without a value.
@@ -475,6 +549,10 @@ pub struct Cluster {
     pub ingress_ports_in_use: bool,
     /// An overlay network with the `encrypted` option exists.
     pub encrypted_overlays_in_use: bool,
+    /// `RootRotationInProgress`: a root CA rotation has not finished.
+    pub root_rotation_in_progress: Option<bool>,
+    /// `TLSInfo.CertIssuerSubject` of the swarm's root CA (base64 DER, as the API gives it).
+    pub cert_issuer_subject: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -488,6 +566,8 @@ pub struct NodeInfo {
     pub leader: bool,
     pub reachability: Option<String>,
     pub engine_version: Option<String>,
+    /// `Description.TLSInfo.CertIssuerSubject`: who issued the node's certificate.
+    pub cert_issuer_subject: Option<String>,
 }
 
 impl Deployment {

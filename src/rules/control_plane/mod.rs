@@ -1,6 +1,7 @@
 //! SA7xx: the swarm's control plane and nodes (live mode only).
 
 pub mod autolock_disabled;
+pub mod ca_rotation_hygiene;
 pub mod engine_versions_outdated_or_mixed;
 pub mod long_node_certificate_lifetime;
 pub mod manager_count_not_fault_tolerant;

@@ -4,7 +4,7 @@
 use crate::detect::{find_credentials, find_high_entropy, SecretKind};
 use crate::finding::Severity;
 use crate::model::Deployment;
-use crate::rules::secrets::fields;
+use crate::rules::secrets::{fields, is_swarm_token};
 use crate::rules::Sink;
 
 pub fn check(d: &Deployment, sink: &mut Sink) {
@@ -19,7 +19,12 @@ pub fn check(d: &Deployment, sink: &mut Sink) {
             if hits.is_empty() && !field.place.starts_with("environment") {
                 hits = find_high_entropy(&field.val.text);
             }
-            let mut kinds: Vec<SecretKind> = hits.iter().map(|h| h.kind).collect();
+            // swarm join tokens and unlock keys: SA411 names them
+            let mut kinds: Vec<SecretKind> = hits
+                .iter()
+                .map(|h| h.kind)
+                .filter(|k| !is_swarm_token(*k))
+                .collect();
             kinds.dedup();
             for kind in kinds {
                 let f = sink.service(

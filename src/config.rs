@@ -15,8 +15,12 @@ pub const FILE_NAME: &str = ".swarmaudit.yml";
 pub struct Settings {
     /// Extra ports SA205 treats as sensitive (added to the built-in list).
     pub sensitive_ports: Vec<u32>,
-    /// Ports SA205 does not report even though they are on the built-in list.
+    /// Ports SA205 does not report even though they are on the built-in list, and published
+    /// ports below 1024 SA206 accepts (besides 80 and 443).
     pub allowed_ports: Vec<u32>,
+    /// Every node's daemon.json sets `"no-new-privileges": true` (a fact swarmaudit cannot see
+    /// from a stack file or through the API of one manager); SA107 then stays quiet.
+    pub daemon_no_new_privileges: bool,
     /// Registries images may come from (empty: any). Used by registry rules.
     pub allowed_registries: Vec<String>,
     /// Image age thresholds in days (medium, high). Used by image-age rules.
@@ -34,6 +38,7 @@ impl Default for Settings {
         Settings {
             sensitive_ports: vec![],
             allowed_ports: vec![],
+            daemon_no_new_privileges: false,
             allowed_registries: vec![],
             image_max_age_days: (90, 365),
             secret_name_pattern: "^[a-z0-9-]+_[a-z0-9_]+(_v\\d+)?$".into(),
@@ -269,6 +274,7 @@ const TOP: &[&str] = &["fail_on", "rules", "settings", "exemptions"];
 const SETTINGS: &[&str] = &[
     "sensitive_ports",
     "allowed_ports",
+    "daemon_no_new_privileges",
     "allowed_registries",
     "image_max_age_days",
     "secret_name_pattern",
@@ -377,6 +383,10 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, Vec<FileError>> {
                     match sk {
                         "sensitive_ports" => s.sensitive_ports = p.ports(x, sk),
                         "allowed_ports" => s.allowed_ports = p.ports(x, sk),
+                        "daemon_no_new_privileges" => match x.kind {
+                            Kind::Bool(b) => s.daemon_no_new_privileges = b,
+                            _ => p.err(x, "`daemon_no_new_privileges` must be true or false"),
+                        },
                         "allowed_registries" => s.allowed_registries = p.strings(x, sk),
                         "secret_name_pattern" => {
                             if let Some(pat) = p.string(x, sk) {
@@ -529,6 +539,8 @@ settings:
   allowed_ports: []
   # Naming convention SA409 checks secret names against (`%SERVICE%_%SECRETNAME%`, optional _vN).
   secret_name_pattern: '^[a-z0-9-]+_[a-z0-9_]+(_v\d+)?$'
+  # Set to true when every node's daemon.json has "no-new-privileges": true (SA107).
+  daemon_no_new_privileges: false
   # Values `swarmaudit fix` inserts for unsafe fixes.
   fix:
     user: "10001:10001"

@@ -9,9 +9,9 @@ use serde::Serialize;
 
 use crate::live::collect::Snapshot;
 use crate::model::{
-    Cluster, Data, Deployment, FileRef, Healthcheck, ImageFact, ImageInfo, KeyVal, Loc, Mount,
-    MountKind, Network, NodeInfo, Object, Port, PublishMode, Resources, RestartPolicy, Service,
-    ServiceStatus, UpdatePolicy, Val,
+    Cluster, Data, Deployment, FileRef, HealthTiming, Healthcheck, ImageFact, ImageInfo, KeyVal,
+    Loc, Mount, MountKind, Network, NodeInfo, Object, Port, Privileges, PublishMode, Resources,
+    RestartPolicy, Service, ServiceStatus, SwarmContext, UpdatePolicy, Val, Volume,
 };
 
 pub const STACK_LABEL: &str = "com.docker.stack.namespace";
@@ -37,6 +37,22 @@ impl Api {
     }
     fn val(&self, text: impl Into<String>, path: &str) -> Val {
         Val::api(text, self.loc(path))
+    }
+    /// A string map (options, labels) as key-values in key order, located at `<base>.<key>`.
+    fn options(&self, map: Option<&HashMap<String, String>>, base: &str) -> Vec<KeyVal> {
+        let mut v: Vec<(&String, &String)> = map.into_iter().flatten().collect();
+        v.sort();
+        v.into_iter()
+            .map(|(k, x)| {
+                let p = format!("{base}.{k}");
+                KeyVal {
+                    key: k.clone(),
+                    key_loc: self.loc(&p),
+                    value: Some(self.val(x.clone(), &p)),
+                    loc: self.loc(&p),
+                }
+            })
+            .collect()
     }
 }
 
@@ -66,46 +82,19 @@ fn lower_network(n: &ApiNetwork) -> Network {
     let api = Api {
         object: format!("network {full}"),
     };
-    let mut opts: Vec<(&String, &String)> = n.options.iter().flatten().collect();
-    opts.sort();
     Network {
         name,
         full_name: Some(full),
         ingress: n.ingress == Some(true),
         loc: api.loc("Options"),
         driver: n.driver.as_ref().map(|d| api.val(d.clone(), "Driver")),
-        driver_opts: opts
-            .into_iter()
-            .map(|(k, v)| KeyVal {
-                key: k.clone(),
-                key_loc: api.loc(&format!("Options.{k}")),
-                value: Some(api.val(v.clone(), &format!("Options.{k}"))),
-                loc: api.loc(&format!("Options.{k}")),
-            })
-            .collect(),
+        driver_opts: api.options(n.options.as_ref(), "Options"),
         external: false,
         name_override: None,
         attachable: n.attachable.map(|a| api.val(a.to_string(), "Attachable")),
         internal: n.internal.map(|a| api.val(a.to_string(), "Internal")),
         implicit: false,
     }
-}
-
-/// A string map of the API as key/values in key order, each located at `<base>.<key>`.
-fn sorted_options(api: &Api, map: Option<&HashMap<String, String>>, base: &str) -> Vec<KeyVal> {
-    let mut v: Vec<(&String, &String)> = map.into_iter().flatten().collect();
-    v.sort();
-    v.into_iter()
-        .map(|(k, x)| {
-            let p = format!("{base}.{k}");
-            KeyVal {
-                key: k.clone(),
-                key_loc: api.loc(&p),
-                value: Some(api.val(x.clone(), &p)),
-                loc: api.loc(&p),
-            }
-        })
-        .collect()
 }
 
 fn update_policy(api: &Api, p: &str, u: &ServiceSpecUpdateConfig) -> UpdatePolicy {
@@ -172,6 +161,28 @@ fn lower_service(
     svc.read_only = cs
         .read_only
         .map(|r| api.val(r.to_string(), &format!("{CS}.ReadOnly")));
+    if let Some(p) = &cs.privileges {
+        let pp = format!("{CS}.Privileges");
+        svc.privileges = Privileges {
+            no_new_privileges: p
+                .no_new_privileges
+                .map(|b| api.val(b.to_string(), &format!("{pp}.NoNewPrivileges"))),
+            seccomp_mode: p
+                .seccomp
+                .as_ref()
+                .and_then(|x| x.mode.as_ref())
+                .map(wire)
+                .filter(|m| !m.is_empty())
+                .map(|m| api.val(m, &format!("{pp}.Seccomp.Mode"))),
+            apparmor_mode: p
+                .app_armor
+                .as_ref()
+                .and_then(|x| x.mode.as_ref())
+                .map(wire)
+                .filter(|m| !m.is_empty())
+                .map(|m| api.val(m, &format!("{pp}.AppArmor.Mode"))),
+        };
+    }
     svc.cap_add = cs
         .capability_add
         .iter()
@@ -216,8 +227,7 @@ fn lower_service(
                     .as_ref()
                     .and_then(|b| b.propagation.as_ref())
                     .map(|p| api.val(wire(p), &format!("{path}.BindOptions.Propagation"))),
-                driver_opts: sorted_options(
-                    &api,
+                driver_opts: api.options(
                     m.volume_options
                         .as_ref()
                         .and_then(|v| v.driver_config.as_ref())
@@ -362,11 +372,8 @@ fn lower_service(
         });
     }
     if let Some(ld) = &tt.log_driver {
-        svc.logging_options = sorted_options(
-            &api,
-            ld.options.as_ref(),
-            "Spec.TaskTemplate.LogDriver.Options",
-        );
+        svc.logging_options =
+            api.options(ld.options.as_ref(), "Spec.TaskTemplate.LogDriver.Options");
     }
     // deploy
     svc.deploy.loc = Some(api.loc("Spec"));
@@ -532,7 +539,17 @@ fn lower_service(
         Some(r) => match &r.inspect {
             Some(i) => {
                 let cfg = i.config.clone().unwrap_or_default();
+                let positive = |n: Option<i64>| n.and_then(|n| u64::try_from(n).ok()).unwrap_or(0);
+                let timing = cfg
+                    .healthcheck
+                    .as_ref()
+                    .map_or(HealthTiming::default(), |h| HealthTiming {
+                        interval_ns: positive(h.interval),
+                        retries: positive(h.retries),
+                        start_period_ns: positive(h.start_period),
+                    });
                 ImageInfo {
+                    health_timing: ImageFact::Known(timing),
                     user: ImageFact::Known(cfg.user.unwrap_or_default()),
                     has_healthcheck: ImageFact::Known(
                         cfg.healthcheck.and_then(|h| h.test).is_some_and(|t| {
@@ -549,6 +566,7 @@ fn lower_service(
     if let Some(why) = &snapshot.healthchecks_unreadable {
         svc.healthcheck = None;
         svc.image_info.has_healthcheck = ImageFact::Unknown;
+        svc.image_info.health_timing = ImageFact::Unknown;
         svc.image_unknown_reason = Some(why.clone());
     }
     svc.image_unknown_reason = svc.image_unknown_reason.take().or_else(|| {
@@ -609,6 +627,42 @@ pub fn lower(snapshot: &Snapshot) -> Vec<Deployment> {
                     d.networks.push(net);
                 }
             }
+        }
+        // the volumes its mounts use, with their driver (none: the node-local default)
+        let mounts = s
+            .spec
+            .as_ref()
+            .and_then(|sp| sp.task_template.as_ref())
+            .and_then(|t| t.container_spec.as_ref())
+            .and_then(|c| c.mounts.as_ref());
+        for (i, m) in mounts.into_iter().flatten().enumerate() {
+            let is_volume = m.typ.as_ref().map(wire).as_deref() == Some("volume");
+            let Some(source) = m.source.as_ref().filter(|s| is_volume && !s.is_empty()) else {
+                continue;
+            };
+            if d.volumes.iter().any(|v| &v.name == source) {
+                continue;
+            }
+            let api = Api {
+                object: format!("service {}", svc.full_name.as_deref().unwrap_or(&svc.name)),
+            };
+            let p =
+                format!("Spec.TaskTemplate.ContainerSpec.Mounts[{i}].VolumeOptions.DriverConfig");
+            let dc = m
+                .volume_options
+                .as_ref()
+                .and_then(|o| o.driver_config.as_ref());
+            d.volumes.push(Volume {
+                name: source.clone(),
+                loc: api.loc(&p),
+                driver: dc
+                    .and_then(|c| c.name.as_ref())
+                    .filter(|n| !n.is_empty())
+                    .map(|n| api.val(n.clone(), &format!("{p}.Name"))),
+                driver_opts: api
+                    .options(dc.and_then(|c| c.options.as_ref()), &format!("{p}.Options")),
+                external: false,
+            });
         }
         d.services.push(svc);
     }
@@ -672,9 +726,32 @@ pub fn lower(snapshot: &Snapshot) -> Vec<Deployment> {
             configs.push(obj);
         }
     }
-    let mut out: Vec<Deployment> = stacks.into_values().collect();
     let mut cluster = cluster_deployment(snapshot);
     (cluster.secrets, cluster.configs) = unstacked;
+    let context = SwarmContext {
+        api_version: snapshot.api_version.as_deref().and_then(|v| {
+            let (a, b) = v.split_once('.')?;
+            Some((a.parse().ok()?, b.parse().ok()?))
+        }),
+        manager_no_new_privileges: snapshot.info.as_ref().map(|i| {
+            i.security_options
+                .iter()
+                .flatten()
+                .any(|o| o.split(',').any(|part| part == "name=no-new-privileges"))
+        }),
+        nodes: cluster
+            .cluster
+            .as_ref()
+            .map(|c| c.nodes.clone())
+            .unwrap_or_default(),
+    };
+    let mut out: Vec<Deployment> = stacks
+        .into_values()
+        .map(|mut d| {
+            d.swarm = Some(Box::new(context.clone()));
+            d
+        })
+        .collect();
     out.push(cluster);
     out
 }

@@ -338,6 +338,12 @@ pub fn lower(root: &Node) -> Lowered {
     lw.check_keys(root, TOP_KEYS, "", &mut rejected);
     d.rejected = rejected;
 
+    d.file_versions.push(FileVersion {
+        file: root.span.file,
+        version: root.get("version").and_then(Val::from_node),
+        loc: loc(root),
+    });
+    versioned_keys(root, &mut vec![], &mut d.versioned_keys);
     if let Some(v) = root.get("version") {
         if let Some(val) = lw.scalar(v, "version") {
             let t = val.text.trim();
@@ -468,6 +474,28 @@ pub fn lower(root: &Node) -> Lowered {
     }
 }
 
+/// Collect the keys that only some schema versions accept (see [`super::schema_versions`]).
+fn versioned_keys(n: &Node, path: &mut Vec<String>, out: &mut Vec<KeyUse>) {
+    use super::schema_versions::{gate_of, may_contain_gated};
+    let Some(entries) = n.as_map() else { return };
+    for (k, v) in entries {
+        let Some(key) = k.scalar_text() else { continue };
+        path.push(key);
+        let parts: Vec<&str> = path.iter().map(String::as_str).collect();
+        if gate_of(&parts).is_some() {
+            out.push(KeyUse {
+                key: parts.join("."),
+                loc: loc(k),
+                value: None,
+            });
+        }
+        if !parts.last().is_some_and(|p| p.starts_with("x-")) && may_contain_gated(&parts) {
+            versioned_keys(v, path, out);
+        }
+        path.pop();
+    }
+}
+
 /// `external: true` or the legacy `external: {name: x}`.
 fn external(lw: &mut Lowerer, v: &Node) -> (bool, Option<Val>) {
     match v.get("external") {
@@ -513,6 +541,9 @@ fn lower_service(lw: &mut Lowerer, name: String, key: &Node, v: &Node) -> Servic
                 value: Val::from_node(val),
             });
             continue;
+        }
+        if kname == "security_opt" {
+            s.security_opt = lw.scalars(val, &format!("services.{name}.security_opt"));
         }
         if IGNORED_SERVICE_KEYS.contains(&kname) {
             s.ignored.push(KeyUse {

@@ -63,6 +63,7 @@ fn merge_service(b: &mut Service, o: Service) {
     over(&mut b.restart, o.restart);
     b.cap_add.extend(o.cap_add);
     b.cap_drop.extend(o.cap_drop);
+    b.security_opt.extend(o.security_opt);
     b.env_files.extend(o.env_files);
     if !o.command.is_empty() {
         b.command = o.command;
@@ -139,4 +140,6 @@ pub fn merge(base: &mut Deployment, o: Deployment) {
     merge_keyed(&mut base.configs, o.configs, |n| n.name.clone());
     base.unresolved.extend(o.unresolved);
     base.rejected.extend(o.rejected);
+    base.file_versions.extend(o.file_versions);
+    base.versioned_keys.extend(o.versioned_keys);
 }

@@ -4,6 +4,7 @@
 pub mod interpolate;
 pub mod lower;
 pub mod merge;
+pub mod schema_versions;
 pub mod value;
 
 use std::path::PathBuf;
@@ -248,6 +249,17 @@ pub struct ImageInfo {
     /// When these facts were observed (seconds since the epoch; `None`: now). Ages are measured
     /// from here, so a recorded snapshot gives the same answer on any day.
     pub observed_at: Option<i64>,
+    /// The image HEALTHCHECK's timing (zero: not set), known when `has_healthcheck` is.
+    pub health_timing: ImageFact<HealthTiming>,
+}
+
+/// Timing fields of a healthcheck in nanoseconds / count; zero means "not set" (Docker then
+/// takes the image's value, else its default).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct HealthTiming {
+    pub interval_ns: u64,
+    pub retries: u64,
+    pub start_period_ns: u64,
 }
 
 /// A registry lookup of a service's image.
@@ -309,6 +321,22 @@ pub struct Service {
     pub image_info: ImageInfo,
     /// Live mode: why the image's config could not be read (not present on this node, …).
     pub image_unknown_reason: Option<String>,
+    /// Stack files: the `security_opt` entries as written. Stack deploy ignores the key (it is
+    /// also in `ignored`), so these record intent only.
+    pub security_opt: Vec<Val>,
+    /// Live mode: `ContainerSpec.Privileges` (NoNewPrivileges, Seccomp and AppArmor need API
+    /// 1.44); all `None` for stack files, which cannot set them.
+    pub privileges: Privileges,
+}
+
+/// Live mode: `Spec.TaskTemplate.ContainerSpec.Privileges`.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Privileges {
+    pub no_new_privileges: Option<Val>,
+    /// `Seccomp.Mode`: default, unconfined or custom.
+    pub seccomp_mode: Option<Val>,
+    /// `AppArmor.Mode`: default or disabled.
+    pub apparmor_mode: Option<Val>,
 }
 
 impl Service {
@@ -342,6 +370,8 @@ impl Service {
             rejected: vec![],
             image_info: ImageInfo::default(),
             image_unknown_reason: None,
+            security_opt: vec![],
+            privileges: Privileges::default(),
         }
     }
 
@@ -535,6 +565,36 @@ pub struct Deployment {
     /// Live mode: swarm-wide facts (carried by one deployment per run, so cluster rules report
     /// once).
     pub cluster: Option<Box<Cluster>>,
+    /// Stack files: every file's `version:` in `-c` order (stack deploy validates each file
+    /// against the schema of its own version and requires them to agree).
+    pub file_versions: Vec<FileVersion>,
+    /// Stack files: keys that not every v3 schema accepts (see [`schema_versions`]), with the
+    /// path as written (`services.web.deploy.resources.limits.pids`).
+    pub versioned_keys: Vec<KeyUse>,
+    /// Live mode: facts about the swarm that service rules need (each stack deployment carries
+    /// them; cluster rules use `cluster`).
+    pub swarm: Option<Box<SwarmContext>>,
+}
+
+/// One file's `version:`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FileVersion {
+    pub file: FileId,
+    /// `None`: the file has no `version:`.
+    pub version: Option<Val>,
+    /// The file's top-level mapping (where a missing `version:` belongs).
+    pub loc: Loc,
+}
+
+/// Live mode: swarm facts for service rules.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SwarmContext {
+    /// The negotiated Engine API version (`1.44`).
+    pub api_version: Option<(u32, u32)>,
+    /// Whether the daemon of the manager that answered enforces no-new-privileges by default
+    /// (`name=no-new-privileges` in `/info` SecurityOptions); other nodes' daemons are unseen.
+    pub manager_no_new_privileges: Option<bool>,
+    pub nodes: Vec<NodeInfo>,
 }
 
 /// Swarm-wide facts from the Engine API.

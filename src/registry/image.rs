@@ -209,6 +209,9 @@ pub struct ConfigFacts {
     /// `config.Healthcheck.Test` (Docker extension); `["NONE"]` disables an inherited one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub healthcheck: Option<Vec<String>>,
+    /// `config.Healthcheck` Interval, Retries and StartPeriod (ns, count, ns; 0 = not set).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub health_timing: Option<[u64; 3]>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub labels: BTreeMap<String, String>,
     /// `os/arch[/variant]` of the config.
@@ -243,6 +246,12 @@ struct DockerContainerConfig {
 struct DockerHealthcheck {
     #[serde(default)]
     test: Option<Vec<String>>,
+    #[serde(default)]
+    interval: Option<i64>,
+    #[serde(default)]
+    retries: Option<i64>,
+    #[serde(default)]
+    start_period: Option<i64>,
 }
 
 /// Read an image config blob: oci-spec for the standard fields, a second pass for Docker's
@@ -253,6 +262,7 @@ pub fn parse_config(bytes: &[u8]) -> Result<ConfigFacts, String> {
     let extras: DockerExtras =
         serde_json::from_slice(bytes).map_err(|e| format!("an invalid image config: {e}"))?;
     let inner = cfg.config().as_ref();
+    let health = extras.config.and_then(|c| c.healthcheck);
     let mut platform = format!("{}/{}", cfg.os(), cfg.architecture());
     if let Some(v) = cfg.variant() {
         platform.push('/');
@@ -261,10 +271,11 @@ pub fn parse_config(bytes: &[u8]) -> Result<ConfigFacts, String> {
     Ok(ConfigFacts {
         created: cfg.created().clone(),
         user: inner.and_then(|c| c.user().clone()).unwrap_or_default(),
-        healthcheck: extras
-            .config
-            .and_then(|c| c.healthcheck)
-            .and_then(|h| h.test),
+        health_timing: health.as_ref().map(|h| {
+            let n = |x: Option<i64>| x.and_then(|x| u64::try_from(x).ok()).unwrap_or(0);
+            [n(h.interval), n(h.retries), n(h.start_period)]
+        }),
+        healthcheck: health.and_then(|h| h.test),
         labels: inner
             .and_then(|c| c.labels().clone())
             .map(|l| l.into_iter().collect())

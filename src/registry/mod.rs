@@ -389,6 +389,20 @@ pub fn apply_lookup(svc: &mut Service, lookup: &Lookup) {
         if matches!(info.has_healthcheck, ImageFact::Unknown) {
             info.has_healthcheck = ImageFact::Known(cfg.has_healthcheck());
         }
+        if matches!(info.health_timing, ImageFact::Unknown) {
+            // a cached config from before timings were recorded leaves them unknown
+            match (cfg.health_timing, cfg.has_healthcheck()) {
+                (Some([interval_ns, retries, start_period_ns]), _) => {
+                    info.health_timing = ImageFact::Known(crate::model::HealthTiming {
+                        interval_ns,
+                        retries,
+                        start_period_ns,
+                    })
+                }
+                (None, false) => info.health_timing = ImageFact::Known(Default::default()),
+                (None, true) => {}
+            }
+        }
         if matches!(info.created, ImageFact::Unknown) {
             if let Some(c) = &cfg.created {
                 info.created = ImageFact::Known(c.clone());

@@ -7,6 +7,7 @@ pub mod control_plane;
 pub mod health;
 pub mod identity;
 pub mod image;
+pub mod locate;
 pub mod network;
 pub mod resources;
 pub mod secrets;
@@ -39,22 +40,32 @@ pub static RULES: &[Rule] = &[
     rule!("SA002-dangerous-key-ignored-by-stack-deploy", stack_deploy::dangerous_key_ignored::check),
     rule!("SA003-key-makes-deploy-fail", stack_deploy::key_makes_deploy_fail::check),
     rule!("SA004-unresolved-variable", stack_deploy::unresolved_variable::check),
+    rule!("SA005-version-mismatch-or-key-newer-than-version", stack_deploy::version_mismatch_or_newer_key::check),
     rule!("SA006-deployed-stack-drifts-from-file", stack_deploy::drift::check),
     rule!("SA007-suppression-problem", stack_deploy::suppression_problem::check),
     rule!("SA101-service-runs-as-root", identity::service_runs_as_root::check),
     rule!("SA102-dangerous-capability-added", identity::dangerous_capability_added::check),
+    rule!("SA103-capabilities-not-dropped", identity::capabilities_not_dropped::check),
     rule!("SA104-runtime-socket-mounted", identity::runtime_socket_mounted::check),
     rule!("SA105-sensitive-host-path-mounted", identity::sensitive_host_path_mounted::check),
     rule!("SA106-host-network", identity::host_network::check),
+    rule!("SA107-no-new-privileges-not-enforced", identity::no_new_privileges_not_enforced::check),
+    rule!("SA108-seccomp-or-apparmor-disabled", identity::seccomp_or_apparmor_disabled::check),
+    rule!("SA109-root-filesystem-writable", identity::root_filesystem_writable::check),
     rule!("SA201-overlay-network-not-encrypted", network::overlay_network_not_encrypted::check),
     rule!("SA202-ingress-network-not-encrypted", network::ingress_network_not_encrypted::check),
     rule!("SA203-port-published-on-routing-mesh", network::port_published_on_routing_mesh::check),
     rule!("SA204-host-ip-binding-dropped", network::host_ip_binding_dropped::check),
     rule!("SA205-sensitive-port-published", network::sensitive_port_published::check),
+    rule!("SA206-privileged-port-published", network::privileged_port_published::check),
+    rule!("SA207-attachable-overlay-network", network::attachable_overlay::check),
     rule!("SA301-no-memory-limit", resources::no_memory_limit::check),
     rule!("SA302-no-cpu-limit", resources::no_cpu_limit::check),
     rule!("SA303-no-pids-limit", resources::no_pids_limit::check),
+    rule!("SA304-no-reservations", resources::no_reservations::check),
     rule!("SA305-single-replica", resources::single_replica::check),
+    rule!("SA306-stateful-service-on-node-local-volume", resources::stateful_service_on_local_volume::check),
+    rule!("SA307-workloads-may-run-on-managers", resources::workloads_may_run_on_managers::check),
     rule!("SA401-plaintext-secret-in-environment", secrets::plaintext_secret_in_environment::check),
     rule!("SA402-credential-pattern-in-value", secrets::credential_pattern_in_value::check),
     rule!("SA403-secrets-in-env-file", secrets::secrets_in_env_file::check),
@@ -77,8 +88,11 @@ pub static RULES: &[Rule] = &[
     rule!("SA601-no-healthcheck", health::no_healthcheck::check),
     rule!("SA602-healthcheck-disabled", health::healthcheck_disabled::check),
     rule!("SA603-update-failure-action-not-rollback", health::update_failure_action_not_rollback::check),
+    rule!("SA604-risky-update-pacing", health::risky_update_pacing::check),
     rule!("SA605-no-rollback-config", health::no_rollback_config::check),
     rule!("SA606-restart-policy-unbounded", health::restart_policy_unbounded::check),
+    rule!("SA607-legacy-restart-key", health::legacy_restart_key::check),
+    rule!("SA608-update-monitor-shorter-than-health-detection", health::update_monitor_shorter_than_health_detection::check),
     rule!("SA609-update-paused-or-not-converged", health::update_paused_or_not_converged::check),
     rule!("SA701-autolock-disabled", control_plane::autolock_disabled::check),
     rule!("SA702-manager-count-not-fault-tolerant", control_plane::manager_count_not_fault_tolerant::check),
@@ -87,6 +101,7 @@ pub static RULES: &[Rule] = &[
     rule!("SA705-long-node-certificate-lifetime", control_plane::long_node_certificate_lifetime::check),
     rule!("SA706-ca-rotation-hygiene", control_plane::ca_rotation_hygiene::check),
     rule!("SA707-engine-versions-outdated-or-mixed", control_plane::engine_versions_outdated_or_mixed::check),
+    rule!("SA715-placement-relies-on-engine-labels", control_plane::placement_relies_on_engine_labels::check),
 ];
 
 /// Collects one rule's findings, with the rule's id and default severity filled in.

@@ -1,4 +1,4 @@
-//! SA7xx: the swarm's control plane and nodes (live mode only).
+//! SA7xx: the swarm's control plane and nodes (live mode, except SA715 on placement).
 
 pub mod autolock_disabled;
 pub mod ca_rotation_hygiene;
@@ -7,6 +7,7 @@ pub mod long_node_certificate_lifetime;
 pub mod manager_count_not_fault_tolerant;
 pub mod manager_unreachable_or_node_down;
 pub mod managers_accept_workloads;
+pub mod placement_relies_on_engine_labels;
 
 use crate::finding::{ObjectKind, ObjectRef};
 use crate::model::{Cluster, Loc, NodeInfo};

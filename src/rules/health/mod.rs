@@ -1,10 +1,13 @@
 //! SA6xx: health and update policy.
 
 pub mod healthcheck_disabled;
+pub mod legacy_restart_key;
 pub mod no_healthcheck;
 pub mod no_rollback_config;
 pub mod restart_policy_unbounded;
+pub mod risky_update_pacing;
 pub mod update_failure_action_not_rollback;
+pub mod update_monitor_shorter_than_health_detection;
 pub mod update_paused_or_not_converged;
 
 use crate::model::{Loc, Service};

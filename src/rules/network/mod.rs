@@ -1,9 +1,11 @@
 //! SA2xx: network exposure and encryption.
 
+pub mod attachable_overlay;
 pub mod host_ip_binding_dropped;
 pub mod ingress_network_not_encrypted;
 pub mod overlay_network_not_encrypted;
 pub mod port_published_on_routing_mesh;
+pub mod privileged_port_published;
 pub mod sensitive_port_published;
 
 use crate::model::Port;

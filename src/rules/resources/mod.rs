@@ -3,7 +3,10 @@
 pub mod no_cpu_limit;
 pub mod no_memory_limit;
 pub mod no_pids_limit;
+pub mod no_reservations;
 pub mod single_replica;
+pub mod stateful_service_on_local_volume;
+pub mod workloads_may_run_on_managers;
 
 use crate::model::{Loc, Service};
 

@@ -36,7 +36,9 @@ fn secret_driver_options(kv: &KeyVal) -> Vec<String> {
 }
 
 pub fn check(d: &Deployment, sink: &mut Sink) {
-    for vol in &d.volumes {
+    // live volumes are lowered from the services' mounts: reported there, with the service
+    let volumes = if d.live { &[][..] } else { &d.volumes[..] };
+    for vol in volumes {
         for kv in &vol.driver_opts {
             for what in secret_driver_options(kv) {
                 let loc = kv.value.as_ref().map_or(&kv.loc, |v| &v.loc);

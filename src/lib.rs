@@ -12,6 +12,7 @@ pub mod engine;
 pub mod exit;
 pub mod finding;
 pub mod fix;
+pub mod host;
 pub mod live;
 pub mod load;
 pub mod model;

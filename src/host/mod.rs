@@ -1,0 +1,152 @@
+//! Host checks: facts about one node's host (`/proc/net/tcp`, the Docker socket, daemon.json,
+//! the running dockerd's flags), read with plain file reads and lowered into
+//! [`crate::model::host::HostFacts`] for the rules SA708–SA714.
+//!
+//! `collect` reads (never writes) under a root directory (`/`, a fixture tree, or the host's
+//! root mounted into a probe container); the result is a [`collect::HostReport`], which is also
+//! what `swarmaudit host-report --json` prints. `lower` turns a report into model facts.
+
+pub mod collect;
+
+use std::path::PathBuf;
+
+use crate::model::host::{DaemonSettings, HostFact, HostFacts, SocketFile};
+use crate::model::{Deployment, Loc, Val};
+use crate::source::{SourceFile, SourceMap};
+use crate::yaml::Span;
+
+pub use collect::{collect, Collected, HostReport, Options};
+
+/// The rules that judge host facts.
+pub const RULE_IDS: [&str; 7] = [
+    "SA708", "SA709", "SA710", "SA711", "SA712", "SA713", "SA714",
+];
+
+/// The root directory to read the host under: `--host-root`, else `SWARMAUDIT_HOST_ROOT`, else `/`.
+pub fn root_from(flag: Option<PathBuf>) -> PathBuf {
+    flag.or_else(|| {
+        std::env::var_os("SWARMAUDIT_HOST_ROOT")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    })
+    .unwrap_or_else(|| PathBuf::from("/"))
+}
+
+/// Lower a report into model facts. With the daemon.json text (read on this machine) its
+/// settings point into the file; without (a report from another node) they name the file, line
+/// and column on that host.
+pub fn lower(report: &HostReport, text: Option<SourceFile>, sources: &mut SourceMap) -> HostFacts {
+    let object = format!("host {}", report.hostname);
+    let api = |path: String| Loc::Api {
+        object: object.clone(),
+        path,
+    };
+    let file = text.map(|t| sources.add(t));
+    let json_path = report.daemon_json.path.clone();
+    let setting_loc = |s: &collect::Setting| match file {
+        Some(f) => Loc::file(Span {
+            file: f,
+            start: s.start as u32,
+            end: s.end as u32,
+        }),
+        None => api(format!("{json_path}:{}:{} {}", s.line, s.column, s.key)),
+    };
+    let top_loc = match file {
+        Some(f) => Loc::file(Span::point(f, 0)),
+        None => api(json_path.clone()),
+    };
+    let flags: Vec<(String, Val)> = match &report.dockerd {
+        HostFact::Known(Some(d)) => d
+            .flags
+            .iter()
+            .map(|f| {
+                let loc = api(format!(
+                    "dockerd --{}={} (/proc/{}/cmdline)",
+                    f.name, f.value, d.pid
+                ));
+                (f.name.clone(), Val::api(f.value.clone(), loc))
+            })
+            .collect(),
+        _ => vec![],
+    };
+    let daemon = match (&report.daemon_json.settings, &report.dockerd) {
+        (HostFact::Unknown(r), _) => HostFact::Unknown(r.clone()),
+        (_, HostFact::Unknown(r)) => {
+            HostFact::Unknown(format!("the dockerd command line is unknown: {r}"))
+        }
+        (HostFact::Known(settings), HostFact::Known(_)) => {
+            let from_file: Vec<(String, Val)> = settings
+                .iter()
+                .map(|s| (s.key.clone(), Val::api(s.value.clone(), setting_loc(s))))
+                .collect();
+            let all = |keys: &[&str]| -> Vec<Val> {
+                from_file
+                    .iter()
+                    .chain(&flags)
+                    .filter(|(k, _)| keys.contains(&k.as_str()))
+                    .map(|(_, v)| v.clone())
+                    .collect()
+            };
+            // dockerd refuses a setting given both as a flag and in the file, so the last
+            // one found is the one in force
+            let one = |keys: &[&str]| all(keys).pop();
+            let log_max_size = from_file
+                .iter()
+                .find(|(k, _)| k == "log-opts.max-size")
+                .map(|(_, v)| v.clone())
+                .or_else(|| {
+                    flags
+                        .iter()
+                        .filter(|(k, _)| k == "log-opt")
+                        .find_map(|(_, v)| {
+                            let size = v.text.strip_prefix("max-size=")?;
+                            Some(Val::api(size, v.loc.clone()))
+                        })
+                });
+            HostFact::Known(DaemonSettings {
+                hosts: all(&["hosts", "host"]),
+                tls: one(&["tls"]),
+                tlsverify: one(&["tlsverify"]),
+                tlscacert: one(&["tlscacert"]),
+                tlscert: one(&["tlscert"]),
+                tlskey: one(&["tlskey"]),
+                default_certs: Some(report.default_certs.clone()),
+                insecure_registries: all(&["insecure-registries", "insecure-registry"]),
+                no_new_privileges: one(&["no-new-privileges"]),
+                userns_remap: one(&["userns-remap"]),
+                icc: one(&["icc"]),
+                log_driver: one(&["log-driver"]),
+                log_max_size,
+                userland_proxy: one(&["userland-proxy"]),
+                loc: top_loc,
+            })
+        }
+    };
+    HostFacts {
+        hostname: report.hostname.clone(),
+        node_id: report.node_id.clone(),
+        control_port: report.control_port.clone(),
+        sockets: report
+            .sockets
+            .iter()
+            .map(|s| SocketFile {
+                path: s.path.clone(),
+                stat: s.stat.clone(),
+                loc: api(s.path.clone()),
+            })
+            .collect(),
+        daemon_json_path: json_path,
+        daemon_json: report.daemon_json.stat.clone(),
+        daemon,
+    }
+}
+
+/// A deployment holding only this host's facts (`scan --host-checks`).
+pub fn deployment(facts: HostFacts) -> Deployment {
+    Deployment {
+        stack: format!("host {}", facts.hostname),
+        hosts: vec![facts],
+        host_only: true,
+        ..Deployment::default()
+    }
+}

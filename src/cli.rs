@@ -141,7 +141,8 @@ pub struct ScanArgs {
     /// KEY=VALUE file for ${VAR} interpolation, on top of the process environment (repeatable).
     #[arg(long, value_name = "FILE")]
     pub env_file: Vec<PathBuf>,
-    /// Audit the running swarm through the Docker Engine API (read-only) instead of files.
+    /// Audit the running swarm through the Docker Engine API (read-only, unless --probe-nodes)
+    /// instead of files; on a node of that swarm, also this host (see --host-checks).
     /// With -c, also compare the deployed stack with the file (drift) and locate findings in it.
     #[arg(long)]
     pub live: bool,
@@ -154,6 +155,23 @@ pub struct ScanArgs {
     /// test tree with etc/docker/daemon.json, proc/…, var/run/docker.sock).
     #[arg(long, value_name = "DIR", env = "SWARMAUDIT_HOST_ROOT")]
     pub host_root: Option<PathBuf>,
+    /// With --live: run the host checks on every node. This CHANGES the cluster for a moment:
+    /// it creates one `global-job` service (label io.swarmaudit.probe) from --probe-image with
+    /// the hosts' /etc, /proc, /root and Docker socket mounted read-only, reads each node's
+    /// report from the task logs and removes the service (also on failure, timeout or Ctrl-C).
+    #[arg(long, requires = "live")]
+    pub probe_nodes: bool,
+    /// The swarmaudit image the node probe runs (present on, or pullable by, every node).
+    #[arg(long, value_name = "IMAGE", requires = "probe_nodes", default_value = crate::probe::DEFAULT_IMAGE)]
+    pub probe_image: String,
+    /// Seconds the node probe may take in all.
+    #[arg(
+        long,
+        value_name = "SECS",
+        requires = "probe_nodes",
+        default_value_t = 60
+    )]
+    pub probe_timeout: u64,
     /// Docker daemon to connect to (unix:///var/run/docker.sock, tcp://host:2376); default as
     /// the docker CLI: DOCKER_HOST, DOCKER_CONTEXT, the current context, the local socket.
     #[arg(short = 'H', long = "host", value_name = "HOST", requires = "live")]
@@ -480,7 +498,9 @@ fn live_scan(
     if !args.compose_files.is_empty() {
         load::load_stack(&mut loaded, &args.compose_files, false, &env);
     }
-    if crate::host::RULE_IDS.iter().any(|id| selection.enabled(id)) {
+    if args.probe_nodes {
+        add_probed_hosts(args, &ep, &snapshot, &mut deployments, &mut loaded.sources)?;
+    } else if crate::host::RULE_IDS.iter().any(|id| selection.enabled(id)) {
         add_local_host(
             args,
             &ep,
@@ -519,6 +539,41 @@ fn live_scan(
         files_scanned: loaded.files_scanned,
         files_failed: loaded.files_failed,
     })
+}
+
+/// `--probe-nodes`: every node's host facts, read by the probe service (see `crate::probe`).
+fn add_probed_hosts(
+    args: &ScanArgs,
+    ep: &crate::live::connect::Endpoint,
+    snapshot: &crate::live::collect::Snapshot,
+    deployments: &mut [crate::model::Deployment],
+    sources: &mut crate::source::SourceMap,
+) -> Result<(), String> {
+    let timeout = std::time::Duration::from_secs(args.probe_timeout.max(1));
+    let reports = crate::probe::run(ep, snapshot, &args.probe_image, timeout)?;
+    let failed = reports.iter().filter(|r| r.report.is_err()).count();
+    let _ = writeln!(
+        std::io::stderr(),
+        "swarmaudit: probed {} node(s) with a {} service from {} (removed again){}",
+        reports.len(),
+        crate::probe::LABEL,
+        args.probe_image,
+        if failed > 0 {
+            format!("; {failed} without a report, their host facts are unknown")
+        } else {
+            String::new()
+        }
+    );
+    let Some(d) = deployments.iter_mut().find(|d| d.cluster.is_some()) else {
+        return Ok(());
+    };
+    for r in reports {
+        d.hosts.push(match &r.report {
+            Ok(report) => crate::host::lower(report, None, sources),
+            Err(reason) => crate::host::unknown_facts(&r.hostname, &r.node_id, reason),
+        });
+    }
+    Ok(())
 }
 
 /// Live mode on a node of the audited swarm: add this host's facts to the swarm-wide

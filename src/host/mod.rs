@@ -141,6 +141,27 @@ pub fn lower(report: &HostReport, text: Option<SourceFile>, sources: &mut Source
     }
 }
 
+/// A node whose facts could not be read at all (its probe task failed): every fact is unknown
+/// for the same reason, so every host rule says so.
+pub fn unknown_facts(hostname: &str, node_id: &str, reason: &str) -> HostFacts {
+    HostFacts {
+        hostname: hostname.to_string(),
+        node_id: Some(node_id.to_string()),
+        control_port: HostFact::Unknown(reason.to_string()),
+        sockets: vec![SocketFile {
+            path: collect::DEFAULT_SOCKET.into(),
+            stat: HostFact::Unknown(reason.to_string()),
+            loc: Loc::Api {
+                object: format!("host {hostname}"),
+                path: collect::DEFAULT_SOCKET.into(),
+            },
+        }],
+        daemon_json_path: collect::DEFAULT_DAEMON_JSON.into(),
+        daemon_json: HostFact::Unknown(reason.to_string()),
+        daemon: HostFact::Unknown(reason.to_string()),
+    }
+}
+
 /// A deployment holding only this host's facts (`scan --host-checks`).
 pub fn deployment(facts: HostFacts) -> Deployment {
     Deployment {

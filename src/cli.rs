@@ -601,6 +601,15 @@ fn add_local_host(
         hostname,
         node_id: node.id.clone(),
     });
+    // in a container (the image with the socket mounted) the host's processes are not visible:
+    // its /etc and /proc would be judged as the host's
+    if matches!(c.report.dockerd, crate::model::host::HostFact::Known(None)) {
+        let _ = writeln!(
+            std::io::stderr(),
+            "swarmaudit: host checks (SA708-SA714) skipped: no dockerd process is visible here (in a container, mount the host's / and pass --host-root; or use --probe-nodes)"
+        );
+        return;
+    }
     let facts = crate::host::lower(&c.report, c.daemon_json, sources);
     if let Some(d) = deployments.iter_mut().find(|d| d.cluster.is_some()) {
         d.hosts.push(facts);

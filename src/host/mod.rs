@@ -171,3 +171,64 @@ pub fn deployment(facts: HostFacts) -> Deployment {
         ..Deployment::default()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report(text: &str, flags: &[&str]) -> Collected {
+        let src = SourceFile::new("/etc/docker/daemon.json".into(), text.into());
+        let args: Vec<String> = flags.iter().map(|s| s.to_string()).collect();
+        Collected {
+            report: HostReport {
+                version: collect::REPORT_VERSION,
+                hostname: "node-2".into(),
+                node_id: Some("abc".into()),
+                control_port: HostFact::Known(vec![]),
+                dockerd: HostFact::Known(Some(collect::Dockerd {
+                    pid: 7,
+                    flags: collect::parse_flags(&args),
+                })),
+                daemon_json: collect::DaemonJsonReport {
+                    path: "/etc/docker/daemon.json".into(),
+                    stat: HostFact::Known(None),
+                    settings: HostFact::Known(collect::settings(&src).expect("settings")),
+                },
+                sockets: vec![],
+                default_certs: HostFact::Known(false),
+            },
+            daemon_json: Some(src),
+        }
+    }
+
+    #[test]
+    fn a_remote_report_names_file_line_and_key_a_local_one_the_span() {
+        let c = report("{\n  \"icc\": true\n}\n", &["--userland-proxy=false"]);
+        let mut sources = SourceMap::default();
+        let remote = lower(&c.report, None, &mut sources);
+        let HostFact::Known(s) = &remote.daemon else {
+            panic!("known")
+        };
+        let icc = s.icc.as_ref().expect("icc");
+        assert_eq!(
+            icc.loc,
+            Loc::Api {
+                object: "host node-2".into(),
+                path: "/etc/docker/daemon.json:2:10 icc".into()
+            }
+        );
+        // a flag names the command line it came from
+        let proxy = s.userland_proxy.as_ref().expect("flag");
+        assert_eq!(proxy.text, "false");
+        assert!(
+            matches!(&proxy.loc, Loc::Api { path, .. } if path == "dockerd --userland-proxy=false (/proc/7/cmdline)")
+        );
+        assert!(sources.is_empty());
+        let local = lower(&c.report, c.daemon_json, &mut sources);
+        let HostFact::Known(s) = &local.daemon else {
+            panic!("known")
+        };
+        let span = s.icc.as_ref().and_then(|v| v.loc.span()).expect("span");
+        assert_eq!(&sources.get(span.file).text[span.range()], "true");
+    }
+}

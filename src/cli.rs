@@ -51,6 +51,10 @@ pub enum Command {
     /// Fix findings: a unified diff on stdout, or the files rewritten with --write; with
     /// --live, a reviewable shell script of docker commands.
     Fix(Box<crate::fix::cli::FixArgs>),
+    /// Print this host's facts for the host checks as one line of JSON (used by the node probe
+    /// of `scan --live --probe-nodes`).
+    #[command(hide = true)]
+    HostReport(HostReportArgs),
     /// Write a commented starter `.swarmaudit.yml`.
     Init {
         /// Directory to write it to.
@@ -60,6 +64,22 @@ pub enum Command {
         #[arg(long)]
         force: bool,
     },
+}
+
+#[derive(clap::Args, Debug)]
+pub struct HostReportArgs {
+    /// Print JSON (the only format).
+    #[arg(long)]
+    pub json: bool,
+    /// Treat DIR as the host's `/`.
+    #[arg(long, value_name = "DIR", env = "SWARMAUDIT_HOST_ROOT")]
+    pub host_root: Option<PathBuf>,
+    /// The node's hostname (default: the kernel's hostname under the root).
+    #[arg(long, value_name = "NAME", env = "SWARMAUDIT_NODE_HOSTNAME")]
+    pub hostname: Option<String>,
+    /// The node's swarm id.
+    #[arg(long, value_name = "ID", env = "SWARMAUDIT_NODE_ID")]
+    pub node_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -121,10 +141,37 @@ pub struct ScanArgs {
     /// KEY=VALUE file for ${VAR} interpolation, on top of the process environment (repeatable).
     #[arg(long, value_name = "FILE")]
     pub env_file: Vec<PathBuf>,
-    /// Audit the running swarm through the Docker Engine API (read-only) instead of files.
+    /// Audit the running swarm through the Docker Engine API (read-only, unless --probe-nodes)
+    /// instead of files; on a node of that swarm, also this host (see --host-checks).
     /// With -c, also compare the deployed stack with the file (drift) and locate findings in it.
     #[arg(long)]
     pub live: bool,
+    /// Check this host instead of files (SA708–SA714): the Docker socket, daemon.json, the
+    /// running dockerd's flags and the swarm control port, with plain file reads (read-only).
+    /// `--live` includes these checks when it runs on a node of the audited swarm.
+    #[arg(long, conflicts_with_all = ["live", "paths", "compose_files"])]
+    pub host_checks: bool,
+    /// Treat DIR as the host's `/` for the host checks (a host root mounted elsewhere, or a
+    /// test tree with etc/docker/daemon.json, proc/…, var/run/docker.sock).
+    #[arg(long, value_name = "DIR", env = "SWARMAUDIT_HOST_ROOT")]
+    pub host_root: Option<PathBuf>,
+    /// With --live: run the host checks on every node. This CHANGES the cluster for a moment:
+    /// it creates one `global-job` service (label io.swarmaudit.probe) from --probe-image with
+    /// the hosts' /etc, /proc, /root and Docker socket mounted read-only, reads each node's
+    /// report from the task logs and removes the service (also on failure, timeout or Ctrl-C).
+    #[arg(long, requires = "live")]
+    pub probe_nodes: bool,
+    /// The swarmaudit image the node probe runs (present on, or pullable by, every node).
+    #[arg(long, value_name = "IMAGE", requires = "probe_nodes", default_value = crate::probe::DEFAULT_IMAGE)]
+    pub probe_image: String,
+    /// Seconds the node probe may take in all.
+    #[arg(
+        long,
+        value_name = "SECS",
+        requires = "probe_nodes",
+        default_value_t = 60
+    )]
+    pub probe_timeout: u64,
     /// Docker daemon to connect to (unix:///var/run/docker.sock, tcp://host:2376); default as
     /// the docker CLI: DOCKER_HOST, DOCKER_CONTEXT, the current context, the local socket.
     #[arg(short = 'H', long = "host", value_name = "HOST", requires = "live")]
@@ -162,6 +209,23 @@ pub fn run(cli: Cli) -> ExitStatus {
         Command::Scan(args) => scan(*args, false),
         Command::Baseline(args) => scan(*args, true),
         Command::Fix(args) => crate::fix::cli::run(*args),
+        Command::HostReport(args) => {
+            let c = crate::host::collect(&crate::host::Options {
+                root: args.host_root.unwrap_or_else(|| PathBuf::from("/")),
+                hostname: args.hostname,
+                node_id: args.node_id,
+            });
+            match serde_json::to_string(&c.report) {
+                Ok(line) => {
+                    println!("{line}");
+                    ExitStatus::Pass
+                }
+                Err(e) => {
+                    eprint_error(&format!("cannot render the host report: {e}"));
+                    ExitStatus::Error
+                }
+            }
+        }
         Command::Init { dir, force } => {
             let path = dir.join(crate::config::FILE_NAME);
             if path.exists() && !force {
@@ -366,6 +430,46 @@ pub fn scan_paths_resolving(
     })
 }
 
+/// Host checks of this machine (`--host-checks`): collect, lower, audit.
+fn host_scan(
+    args: &ScanArgs,
+    selection: &Selection,
+    config: &Config,
+) -> Result<ScanOutcome, String> {
+    let c = crate::host::collect(&crate::host::Options {
+        root: args.host_root.clone().unwrap_or_else(|| PathBuf::from("/")),
+        ..crate::host::Options::default()
+    });
+    let mut sources = crate::source::SourceMap::default();
+    let facts = crate::host::lower(&c.report, c.daemon_json, &mut sources);
+    let d = crate::host::deployment(facts);
+    let mut used = vec![0; config.exemptions.len()];
+    let mut findings: Vec<Reported> = engine::run_one(&d, selection)
+        .into_iter()
+        .map(|f| locate_host(Reported::new(f, &sources)))
+        .collect();
+    let problems =
+        crate::suppress::apply(&mut findings, &d, &sources, config, selection, &mut used);
+    findings.extend(problems);
+    findings.extend(crate::suppress::config_problems(config, &used, selection));
+    report::sort(&mut findings);
+    Ok(ScanOutcome {
+        findings,
+        errors: vec![],
+        files_scanned: sources.len(),
+        files_failed: 0,
+    })
+}
+
+/// A host finding outside any file gets the stable synthetic artifact `host/<hostname>`.
+fn locate_host(mut r: Reported) -> Reported {
+    if r.at.file.is_empty() {
+        r.at.file = format!("host/{}", r.finding.object.name);
+        r.fingerprint = r.finding.fingerprint(&r.at.file);
+    }
+    r
+}
+
 /// Live mode: collect, lower, audit; locate findings in the stack file when one is given (by
 /// service name), else at a stable synthetic path `swarm/<stack>/<kind>s/<name>`.
 fn live_scan(
@@ -405,6 +509,18 @@ fn live_scan(
     if !args.compose_files.is_empty() {
         load::load_stack(&mut loaded, &args.compose_files, false, &env);
     }
+    if args.probe_nodes {
+        add_probed_hosts(args, &ep, &snapshot, &mut deployments, &mut loaded.sources)?;
+    } else if crate::host::RULE_IDS.iter().any(|id| selection.enabled(id)) {
+        add_local_host(
+            args,
+            &ep,
+            &snapshot,
+            timeout,
+            &mut deployments,
+            &mut loaded.sources,
+        );
+    }
     let file_stack = loaded.stacks.first();
     let mut findings = vec![];
     let mut used = vec![0; config.exemptions.len()];
@@ -434,6 +550,81 @@ fn live_scan(
         files_scanned: loaded.files_scanned,
         files_failed: loaded.files_failed,
     })
+}
+
+/// `--probe-nodes`: every node's host facts, read by the probe service (see `crate::probe`).
+fn add_probed_hosts(
+    args: &ScanArgs,
+    ep: &crate::live::connect::Endpoint,
+    snapshot: &crate::live::collect::Snapshot,
+    deployments: &mut [crate::model::Deployment],
+    sources: &mut crate::source::SourceMap,
+) -> Result<(), String> {
+    let timeout = std::time::Duration::from_secs(args.probe_timeout.max(1));
+    let reports = crate::probe::run(ep, snapshot, &args.probe_image, timeout)?;
+    let failed = reports.iter().filter(|r| r.report.is_err()).count();
+    let _ = writeln!(
+        std::io::stderr(),
+        "swarmaudit: probed {} node(s) with a {} service from {} (removed again){}",
+        reports.len(),
+        crate::probe::LABEL,
+        args.probe_image,
+        if failed > 0 {
+            format!("; {failed} without a report, their host facts are unknown")
+        } else {
+            String::new()
+        }
+    );
+    let Some(d) = deployments.iter_mut().find(|d| d.cluster.is_some()) else {
+        return Ok(());
+    };
+    for r in reports {
+        d.hosts.push(match &r.report {
+            Ok(report) => crate::host::lower(report, None, sources),
+            Err(reason) => crate::host::unknown_facts(&r.hostname, &r.node_id, reason),
+        });
+    }
+    Ok(())
+}
+
+/// Live mode on a node of the audited swarm: add this host's facts to the swarm-wide
+/// deployment, named after the node, so the host rules judge them too.
+fn add_local_host(
+    args: &ScanArgs,
+    ep: &crate::live::connect::Endpoint,
+    snapshot: &crate::live::collect::Snapshot,
+    timeout: std::time::Duration,
+    deployments: &mut [crate::model::Deployment],
+    sources: &mut crate::source::SourceMap,
+) {
+    let node = crate::live::local_node_id(ep, snapshot, timeout)
+        .and_then(|id| snapshot.nodes.iter().find(|n| n.id.as_deref() == Some(&id)));
+    let Some(node) = node else {
+        let _ = writeln!(
+            std::io::stderr(),
+            "swarmaudit: host checks (SA708-SA714) skipped: this machine is not a node of the audited swarm"
+        );
+        return;
+    };
+    let hostname = node.description.as_ref().and_then(|d| d.hostname.clone());
+    let c = crate::host::collect(&crate::host::Options {
+        root: args.host_root.clone().unwrap_or_else(|| PathBuf::from("/")),
+        hostname,
+        node_id: node.id.clone(),
+    });
+    // in a container (the image with the socket mounted) the host's processes are not visible:
+    // its /etc and /proc would be judged as the host's
+    if matches!(c.report.dockerd, crate::model::host::HostFact::Known(None)) {
+        let _ = writeln!(
+            std::io::stderr(),
+            "swarmaudit: host checks (SA708-SA714) skipped: no dockerd process is visible here (in a container, mount the host's / and pass --host-root; or use --probe-nodes)"
+        );
+        return;
+    }
+    let facts = crate::host::lower(&c.report, c.daemon_json, sources);
+    if let Some(d) = deployments.iter_mut().find(|d| d.cluster.is_some()) {
+        d.hosts.push(facts);
+    }
 }
 
 /// Give a live finding a physical location: the service's key in the stack file when it has
@@ -472,6 +663,8 @@ fn locate_live(
                 ..at
             };
         }
+        // a host finding in the node's daemon.json keeps its file
+        None if !r.at.file.is_empty() => {}
         None => {
             let o = &r.finding.object;
             let name = o.full_name.as_deref().unwrap_or(&o.name);
@@ -675,7 +868,9 @@ fn scan(args: ScanArgs, baseline_mode: bool) -> ExitStatus {
             return ExitStatus::Error;
         }
     };
-    let result = if args.live {
+    let result = if args.host_checks {
+        host_scan(&args, &selection, &config)
+    } else if args.live {
         if !args.paths.is_empty() {
             eprint_error("--live audits the swarm; give the stack file with -c to compare it with what is deployed");
             return ExitStatus::Error;

@@ -44,9 +44,17 @@ impl Selection {
 pub fn run_one(d: &Deployment, selection: &Selection) -> Vec<Finding> {
     let mut out = vec![];
     // a rule runs where its documentation says it applies: stack files, live swarms, or both
-    let target = if d.live { "live" } else { "stack" };
+    // (host rules: a host-only scan, or the hosts of a live scan)
+    let targets: &[&str] = if d.host_only {
+        &["host"]
+    } else if d.live {
+        &["live", "host"]
+    } else {
+        &["stack"]
+    };
     for (rule, meta) in RULES.iter().zip(catalog::all()) {
-        if selection.enabled(&meta.id) && meta.targets.iter().any(|t| t == target) {
+        if selection.enabled(&meta.id) && meta.targets.iter().any(|t| targets.contains(&t.as_str()))
+        {
             let mut sink = Sink::new(meta, &mut out, &selection.settings);
             (rule.check)(d, &mut sink);
         }

@@ -228,7 +228,7 @@ fn metadata_is_consistent() {
             failures.push(format!("{}: no targets", m.id));
         }
         for t in &m.targets {
-            if t != "stack" && t != "live" {
+            if t != "stack" && t != "live" && t != "host" {
                 failures.push(format!("{}: unknown target `{t}`", m.id));
             }
         }
@@ -247,9 +247,16 @@ fn the_example_yaml_parses() {
             failures.push(format!("{}: no Example section", m.id));
             continue;
         };
-        let blocks = fenced_blocks(example, "yaml");
+        let mut blocks = fenced_blocks(example, "yaml");
+        // host rules show daemon.json (JSON is YAML: the same loader reads it)
+        if m.targets.iter().any(|t| t == "host") {
+            blocks.extend(fenced_blocks(example, "json"));
+        }
         if blocks.is_empty() {
-            failures.push(format!("{}: the Example has no ```yaml block", m.id));
+            failures.push(format!(
+                "{}: the Example has no ```yaml block (or ```json for host rules)",
+                m.id
+            ));
         }
         for (i, block) in blocks.into_iter().enumerate() {
             let src = SourceFile::new(PathBuf::from(format!("{}-example-{i}.yml", m.id)), block);

@@ -726,3 +726,28 @@ fn config_data_is_scanned_for_secrets_and_never_printed() {
     }
     drop((with_secret, clean));
 }
+
+#[test]
+fn live_mode_checks_the_host_of_this_node() {
+    let _swarm = swarm_lock();
+    if !swarm_ready() {
+        return;
+    }
+    let name = String::from_utf8_lossy(&docker(&["info", "--format", "{{.Name}}"]).stdout)
+        .trim()
+        .to_string();
+    let (o, v) = scan(&["--select", "SA708,SA709,SA710,SA711,SA712,SA713,SA714"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let got = findings(&v);
+    assert!(!got.is_empty(), "no host findings: {v}");
+    // this machine is the swarm's only node: its findings name the node
+    for (rule, object) in &got {
+        assert_eq!(object, &format!("node {name}"), "{rule}");
+    }
+    if !Path::new("/etc/docker/daemon.json").exists() {
+        assert!(got.contains(&("SA712".to_string(), format!("node {name}"))));
+    }
+    // not selected: not collected, not reported
+    let (_, v) = scan(&["--select", "SA701"]);
+    assert!(findings(&v).iter().all(|(r, _)| r == "SA701"), "{v}");
+}

@@ -137,6 +137,123 @@ fn live_case(path: &Path, id: &str) -> Result<(Vec<String>, Vec<String>), String
     Ok((expected, got))
 }
 
+/// A host fixture: a directory read as the host's `/` (`etc/docker/daemon.json`, `proc/net/tcp`,
+/// …) with a `host.toml` that says what git cannot record and what to expect:
+/// `dockerd = [argv…]` becomes `proc/100/{comm,cmdline}`; each `[[make]]` creates a unix socket
+/// (`socket = true`) or takes an existing file, and sets its `uid`, `gid` and `mode`; `expect`
+/// lists one entry per finding of the directory's rule: `<path under the root>:<line>` for a
+/// finding in a file, else the host path the finding names (`/var/run/docker.sock`), prefixed
+/// with `unknown ` when the finding is marked unknown. An empty `proc/` is created when the tree
+/// has none (no dockerd running). Cases that need ownership changes skip when not run as root.
+/// Expected and reported entries of a host fixture, or `None` when it was skipped.
+type HostOutcome = Option<(Vec<String>, Vec<String>)>;
+
+fn host_case(dir: &Path, id: &str) -> Result<HostOutcome, String> {
+    use std::os::unix::fs::PermissionsExt;
+
+    #[derive(serde::Deserialize)]
+    struct Make {
+        path: String,
+        #[serde(default)]
+        socket: bool,
+        uid: u32,
+        gid: u32,
+        mode: u32,
+    }
+    #[derive(serde::Deserialize)]
+    struct Case {
+        expect: Vec<String>,
+        #[serde(default)]
+        dockerd: Vec<String>,
+        #[serde(default)]
+        make: Vec<Make>,
+    }
+    let case: Case =
+        toml::from_str(&std::fs::read_to_string(dir.join("host.toml")).map_err(|e| e.to_string())?)
+            .map_err(|e| e.to_string())?;
+    let tmp = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let root = tmp.path().join("root");
+    copy_tree(dir, &root).map_err(|e| e.to_string())?;
+    std::fs::create_dir_all(root.join("proc")).map_err(|e| e.to_string())?;
+    if !case.dockerd.is_empty() {
+        let p = root.join("proc/100");
+        std::fs::create_dir_all(&p).map_err(|e| e.to_string())?;
+        std::fs::write(p.join("comm"), "dockerd\n").map_err(|e| e.to_string())?;
+        let mut cmdline = case.dockerd.join("\0");
+        cmdline.push('\0');
+        std::fs::write(p.join("cmdline"), cmdline).map_err(|e| e.to_string())?;
+    }
+    for m in &case.make {
+        let p = root.join(&m.path);
+        if m.socket {
+            std::fs::create_dir_all(p.parent().ok_or("no parent")?).map_err(|e| e.to_string())?;
+            // the socket file stays after the listener is closed
+            drop(std::os::unix::net::UnixListener::bind(&p).map_err(|e| e.to_string())?);
+        }
+        if std::os::unix::fs::chown(&p, Some(m.uid), Some(m.gid)).is_err() {
+            eprintln!("skipping {}: changing owners needs root", dir.display());
+            return Ok(None);
+        }
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(m.mode))
+            .map_err(|e| e.to_string())?;
+    }
+    let collected = swarmaudit::host::collect(&swarmaudit::host::Options {
+        root: root.clone(),
+        hostname: Some("node-1".into()),
+        node_id: None,
+    });
+    let mut sources = swarmaudit::source::SourceMap::default();
+    let facts = swarmaudit::host::lower(&collected.report, collected.daemon_json, &mut sources);
+    let d = swarmaudit::host::deployment(facts);
+    let sel = Selection {
+        select: vec![id.to_string()],
+        ..Selection::default()
+    };
+    let root_text = root.to_string_lossy().into_owned();
+    let mut got: Vec<String> = engine::run_one(&d, &sel)
+        .iter()
+        .filter(|f| f.rule == id)
+        .map(|f| {
+            let at = match &f.loc {
+                swarmaudit::model::Loc::Api { path, .. } => path.clone(),
+                loc => {
+                    let r = resolve(loc, &sources);
+                    let file = r
+                        .file
+                        .strip_prefix(&root_text)
+                        .unwrap_or(&r.file)
+                        .trim_start_matches('/')
+                        .to_string();
+                    format!("{file}:{}", r.line)
+                }
+            };
+            if f.unknown {
+                format!("unknown {at}")
+            } else {
+                at
+            }
+        })
+        .collect();
+    got.sort();
+    let mut expected = case.expect;
+    expected.sort();
+    Ok(Some((expected, got)))
+}
+
+fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(to)?;
+    for e in std::fs::read_dir(from)? {
+        let e = e?;
+        let target = to.join(e.file_name());
+        if e.file_type()?.is_dir() {
+            copy_tree(&e.path(), &target)?;
+        } else if e.file_name() != "host.toml" {
+            std::fs::copy(e.path(), &target)?;
+        }
+    }
+    Ok(())
+}
+
 /// A fixture case: a single file, or a directory of files merged in name order with `-c`.
 fn case_files(path: &Path) -> Vec<PathBuf> {
     if path.is_dir() {
@@ -187,16 +304,25 @@ fn every_fixture_reports_exactly_its_expectations() {
             if !is_fail && !is_pass {
                 continue;
             }
-            if name.ends_with(".swarm.json") {
+            // recorded swarms and host trees list their expected findings
+            let listed = if name.ends_with(".swarm.json") {
+                Some(live_case(&case, &id).map(Some))
+            } else if case.join("host.toml").is_file() {
+                Some(host_case(&case, &id))
+            } else {
+                None
+            };
+            if let Some(result) = listed {
                 let entry = per_rule.entry(id.clone()).or_default();
                 if is_fail {
                     entry.0 += 1
                 } else {
                     entry.1 += 1
                 }
-                match live_case(&case, &id) {
+                match result {
                     Err(e) => failures.push(format!("{}: {e}", case.display())),
-                    Ok((expected, got)) => {
+                    Ok(None) => {}
+                    Ok(Some((expected, got))) => {
                         if is_fail && expected.is_empty() {
                             failures.push(format!(
                                 "{}: a fail fixture needs \"expect\" entries",

@@ -234,6 +234,8 @@ fn assert_github_constraints(v: &Value, what: &str) {
                 "volume" => "volumes",
                 "secret" => "secrets",
                 "config" => "configs",
+                "node" => "nodes",
+                "swarm" => "swarm",
                 other => panic!("{at}: unexpected logical location kind {other}"),
             };
             assert_eq!(fqn, format!("{section}.{name}"), "{at}");
@@ -686,4 +688,40 @@ fn fingerprints_change_when_the_finding_changes() {
         base[&("SA203".to_string(), "services.web".to_string())],
         base[&("SA203".to_string(), "services.api".to_string())]
     );
+}
+
+#[test]
+fn host_findings_are_valid_sarif_with_the_daemon_json_line_or_the_host_artifact() {
+    let dir = tempfile::tempdir().expect("tmp");
+    write(
+        dir.path(),
+        "etc/docker/daemon.json",
+        "{\n  \"hosts\": [\"tcp://0.0.0.0:2375\"]\n}\n",
+    );
+    write(
+        dir.path(),
+        "proc/net/tcp",
+        "  sl  local_address rem_address   st\n   0: 00000000:0949 00000000:0000 0A\n",
+    );
+    let (_, v) = sarif_in(dir.path(), &["--host-checks", "--host-root", "."]);
+    check(&v, "host checks");
+    let res = results(&v);
+    let tcp = res
+        .iter()
+        .find(|r| r["ruleId"] == "SA710")
+        .expect("SA710 result");
+    assert_eq!(uri_of(tcp), "etc/docker/daemon.json");
+    assert_eq!(start(tcp).0, 2);
+    // a key daemon.json lacks: the top of the file
+    let nnp = res
+        .iter()
+        .find(|r| r["ruleId"] == "SA712")
+        .expect("SA712 result");
+    assert_eq!((uri_of(nnp), start(nnp).0), ("etc/docker/daemon.json", 1));
+    // outside any file (the control port): the stable synthetic artifact of the host
+    let sock = res
+        .iter()
+        .find(|r| r["ruleId"] == "SA708")
+        .expect("SA708 result");
+    assert!(uri_of(sock).starts_with("host/"), "{}", uri_of(sock));
 }

@@ -386,7 +386,7 @@ impl Snapshot {
 
 /// A plain HTTP/1.0 GET over the endpoint's unix socket or TCP port (with TLS when the
 /// endpoint uses it), for the one response bollard's typed models cannot read faithfully.
-fn raw_get(ep: &Endpoint, path: &str, timeout: Duration) -> Result<Vec<u8>, String> {
+pub(crate) fn raw_get(ep: &Endpoint, path: &str, timeout: Duration) -> Result<Vec<u8>, String> {
     let request =
         format!("GET {path} HTTP/1.0\r\nHost: docker\r\nAccept: application/json\r\n\r\n");
     let buf = if let Some(sock) = ep.host.strip_prefix("unix://") {

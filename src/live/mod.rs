@@ -6,6 +6,37 @@ pub mod connect;
 pub mod lower;
 
 use std::fmt;
+use std::time::Duration;
+
+/// The swarm node id of the daemon on this machine, if any: the connected daemon's when the
+/// connection is its local socket, else that of the default socket, when it answers.
+pub fn local_node_id(
+    ep: &connect::Endpoint,
+    snapshot: &collect::Snapshot,
+    timeout: Duration,
+) -> Option<String> {
+    if ep.host.starts_with("unix://") {
+        return snapshot
+            .info
+            .as_ref()?
+            .swarm
+            .as_ref()?
+            .node_id
+            .clone()
+            .filter(|id| !id.is_empty());
+    }
+    let local = connect::Endpoint {
+        host: connect::DEFAULT_SOCKET.into(),
+        tls: None,
+        source: "default socket".into(),
+    };
+    let body = collect::raw_get(&local, "/info", timeout).ok()?;
+    let v: serde_json::Value = serde_json::from_slice(&body).ok()?;
+    v["Swarm"]["NodeID"]
+        .as_str()
+        .filter(|id| !id.is_empty())
+        .map(str::to_string)
+}
 
 /// Why a live audit could not be completed (exit 2).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,6 +1,7 @@
 //! The model: what `docker stack deploy` applies, after interpolation, merge keys, multi-file
 //! merge and short-to-long syntax expansion. Rules see only this. Every fact carries its [`Loc`].
 
+pub mod host;
 pub mod interpolate;
 pub mod lower;
 pub mod merge;
@@ -574,6 +575,11 @@ pub struct Deployment {
     /// Live mode: facts about the swarm that service rules need (each stack deployment carries
     /// them; cluster rules use `cluster`).
     pub swarm: Option<Box<SwarmContext>>,
+    /// Facts read on nodes' hosts (`scan --host-checks`, the local node in live mode, every
+    /// node with `--probe-nodes`); the host rules SA708–SA714 judge these.
+    pub hosts: Vec<host::HostFacts>,
+    /// Built only from host facts (`scan --host-checks`): only the host rules run.
+    pub host_only: bool,
 }
 
 /// One file's `version:`.

@@ -5,6 +5,7 @@
 pub mod catalog;
 pub mod control_plane;
 pub mod health;
+pub mod host;
 pub mod identity;
 pub mod image;
 pub mod locate;
@@ -101,6 +102,13 @@ pub static RULES: &[Rule] = &[
     rule!("SA705-long-node-certificate-lifetime", control_plane::long_node_certificate_lifetime::check),
     rule!("SA706-ca-rotation-hygiene", control_plane::ca_rotation_hygiene::check),
     rule!("SA707-engine-versions-outdated-or-mixed", control_plane::engine_versions_outdated_or_mixed::check),
+    rule!("SA708-control-port-on-all-interfaces", host::control_port_on_all_interfaces::check),
+    rule!("SA709-docker-socket-permissions", host::docker_socket_permissions::check),
+    rule!("SA710-daemon-api-on-tcp-without-tls", host::daemon_api_on_tcp_without_tls::check),
+    rule!("SA711-insecure-registries-configured", host::insecure_registries_configured::check),
+    rule!("SA712-no-new-privileges-off", host::no_new_privileges_off::check),
+    rule!("SA713-daemon-hardening-defaults", host::daemon_hardening_defaults::check),
+    rule!("SA714-daemon-json-permissions", host::daemon_json_permissions::check),
     rule!("SA715-placement-relies-on-engine-labels", control_plane::placement_relies_on_engine_labels::check),
 ];
 

@@ -54,3 +54,30 @@ pub fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     std::fs::write(&p, text).expect("write");
     p
 }
+
+pub fn docker(args: &[&str]) -> Output {
+    Command::new("docker")
+        .args(args)
+        .output()
+        .expect("run docker")
+}
+
+/// Is this machine a swarm manager with `image` (a test image of scripts/swarm-up)? Skips
+/// (false) when not, except under CI=true, where scripts/swarm-up has set it up: then it fails.
+pub fn swarm_with_image(image: &str) -> bool {
+    let o = docker(&[
+        "info",
+        "--format",
+        "{{.Swarm.LocalNodeState}} {{.Swarm.ControlAvailable}}",
+    ]);
+    let ready = o.status.success()
+        && String::from_utf8_lossy(&o.stdout).trim() == "active true"
+        && docker(&["image", "inspect", image]).status.success();
+    if !ready {
+        if std::env::var("CI").is_ok_and(|v| v == "true") {
+            panic!("a swarm with the test images is required under CI (scripts/swarm-up)");
+        }
+        eprintln!("skipping: no swarm (run scripts/swarm-up)");
+    }
+    ready
+}

@@ -357,3 +357,62 @@ fn explain_works_for_every_rule() {
     }
     assert!(failures.is_empty(), "\n{}\n", failures.join("\n"));
 }
+
+/// Catalog ids that are deliberately not implemented, each with the reason.
+const NOT_APPLICABLE: &[(&str, &str)] = &[];
+
+/// Rules of this project that the research catalog does not list, each with the reason.
+const PROJECT_ONLY: &[(&str, &str)] = &[
+    (
+        "SA006",
+        "drift between a stack file and the deployed stack (live issue)",
+    ),
+    (
+        "SA007",
+        "problems of suppressions and exemptions themselves (gate issue)",
+    ),
+];
+
+/// Held to the catalog: every id in ../shared/research/rule-catalog.md is implemented (a
+/// registered rule with its doc) or listed in NOT_APPLICABLE with a reason. Needs ../shared:
+/// skips without it, except under CI.
+#[test]
+fn every_catalog_id_is_implemented_or_marked_not_applicable() {
+    let Some(shared) = shared() else { return };
+    let text =
+        std::fs::read_to_string(shared.join("research/rule-catalog.md")).expect("rule-catalog.md");
+    let wanted: std::collections::BTreeSet<String> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("| "))
+        .filter_map(|l| l.split(' ').next())
+        .filter(|id| {
+            id.len() == 5 && id.starts_with("SA") && id[2..].bytes().all(|b| b.is_ascii_digit())
+        })
+        .map(str::to_string)
+        .collect();
+    assert!(wanted.len() > 60, "catalog ids not found: {wanted:?}");
+    let have: std::collections::BTreeSet<String> =
+        catalog::all().iter().map(|m| m.id.clone()).collect();
+    let mut problems = vec![];
+    for id in &wanted {
+        let excused = NOT_APPLICABLE
+            .iter()
+            .any(|(n, why)| n == id && !why.is_empty());
+        if !have.contains(id) && !excused {
+            problems.push(format!(
+                "{id}: in the catalog, neither implemented nor marked not applicable"
+            ));
+        }
+        if have.contains(id) && NOT_APPLICABLE.iter().any(|(n, _)| n == id) {
+            problems.push(format!("{id}: implemented but still marked not applicable"));
+        }
+    }
+    for id in &have {
+        if !wanted.contains(id) && !PROJECT_ONLY.iter().any(|(n, _)| n == id) {
+            problems.push(format!(
+                "{id}: registered but not in the catalog nor in PROJECT_ONLY"
+            ));
+        }
+    }
+    assert!(problems.is_empty(), "\n{}", problems.join("\n"));
+}

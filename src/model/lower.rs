@@ -475,21 +475,33 @@ pub fn lower(root: &Node) -> Lowered {
 }
 
 /// Collect the keys that only some schema versions accept (see [`super::schema_versions`]).
-fn versioned_keys(n: &Node, path: &mut Vec<String>, out: &mut Vec<KeyUse>) {
-    use super::schema_versions::{gate_of, may_contain_gated};
+fn versioned_keys<'a>(
+    n: &'a Node,
+    path: &mut Vec<std::borrow::Cow<'a, str>>,
+    out: &mut Vec<KeyUse>,
+) {
+    use super::schema_versions::{gate_of, is_gate_name, may_contain_gated};
     let Some(entries) = n.as_map() else { return };
     for (k, v) in entries {
-        let Some(key) = k.scalar_text() else { continue };
+        let key = match k.as_str() {
+            Some(s) => std::borrow::Cow::Borrowed(s),
+            None => match k.scalar_text() {
+                Some(s) => std::borrow::Cow::Owned(s),
+                None => continue,
+            },
+        };
+        let candidate = is_gate_name(&key);
+        let extension = key.starts_with("x-");
         path.push(key);
-        let parts: Vec<&str> = path.iter().map(String::as_str).collect();
-        if gate_of(&parts).is_some() {
+        let parts: Vec<&str> = path.iter().map(|p| p.as_ref()).collect();
+        if candidate && gate_of(&parts).is_some() {
             out.push(KeyUse {
                 key: parts.join("."),
                 loc: loc(k),
                 value: None,
             });
         }
-        if !parts.last().is_some_and(|p| p.starts_with("x-")) && may_contain_gated(&parts) {
+        if !extension && may_contain_gated(&parts) {
             versioned_keys(v, path, out);
         }
         path.pop();

@@ -69,12 +69,29 @@ pub const TOP_LEVEL_EXTENSIONS: Gate = gate("x-*", (3, 3), (3, 4));
 pub const NESTED_EXTENSIONS: Gate = gate("*.*.x-*", (3, 6), (3, 7));
 
 /// Does a concrete path (`services.web.deploy`) match a pattern (`services.*.deploy`)?
+/// (No allocation: lowering asks this for every key of every file.)
 fn matches(pattern: &str, path: &[&str]) -> bool {
-    let pat: Vec<&str> = pattern.split('.').collect();
-    pat.len() == path.len()
-        && pat.iter().zip(path).all(|(p, s)| {
-            *p == "*" || p == s || (p.ends_with('*') && s.starts_with(&p[..p.len() - 1]))
+    pattern.split('.').count() == path.len()
+        && pattern.split('.').zip(path).all(|(p, s)| {
+            p == "*" || p == *s || (p.ends_with('*') && s.starts_with(&p[..p.len() - 1]))
         })
+}
+
+/// The gates' patterns split at dots, once.
+fn split_gates() -> &'static [Vec<&'static str>] {
+    static SPLIT: std::sync::OnceLock<Vec<Vec<&'static str>>> = std::sync::OnceLock::new();
+    SPLIT.get_or_init(|| {
+        GATES
+            .iter()
+            .map(|g| g.pattern.split('.').collect())
+            .collect()
+    })
+}
+
+/// Could a key of this name be gated? (The last segment of a gate, or an `x-` key: a cheap
+/// test before [`gate_of`].)
+pub fn is_gate_name(key: &str) -> bool {
+    key.starts_with("x-") || split_gates().iter().any(|pat| pat.last() == Some(&key))
 }
 
 /// The gate of a concrete key path, if any.
@@ -107,10 +124,9 @@ pub fn may_contain_gated(path: &[&str]) -> bool {
     {
         return true; // nested `x-` keys
     }
-    GATES.iter().any(|g| {
-        let pat: Vec<&str> = g.pattern.split('.').collect();
-        pat.len() > path.len() && pat.iter().zip(path).all(|(p, s)| *p == "*" || p == s)
-    })
+    split_gates()
+        .iter()
+        .any(|pat| pat.len() > path.len() && pat.iter().zip(path).all(|(p, s)| *p == "*" || p == s))
 }
 
 /// A declared `version:` as stack deploy reads it: missing, `""`, `"3"` and `"3.x"` mean the

@@ -7,9 +7,31 @@ use crate::finding::{ObjectKind, ObjectRef};
 use crate::model::Deployment;
 use crate::rules::Sink;
 
+/// The compiled pattern, compiled once per thread and pattern (not once per stack).
+fn compiled(pattern: &str) -> Option<Regex> {
+    thread_local! {
+        static CACHE: std::cell::RefCell<Option<(String, Option<Regex>)>> =
+            const { std::cell::RefCell::new(None) };
+    }
+    CACHE.with(|c| {
+        let mut c = c.borrow_mut();
+        match &*c {
+            Some((p, r)) if p == pattern => r.clone(),
+            _ => {
+                let r = Regex::new(pattern).ok();
+                *c = Some((pattern.to_string(), r.clone()));
+                r
+            }
+        }
+    })
+}
+
 pub fn check(d: &Deployment, sink: &mut Sink) {
+    if d.secrets.is_empty() {
+        return;
+    }
     // the config loader validated the pattern; the default is a constant
-    let Ok(pattern) = Regex::new(&sink.settings.secret_name_pattern) else {
+    let Some(pattern) = compiled(&sink.settings.secret_name_pattern) else {
         return;
     };
     for s in &d.secrets {

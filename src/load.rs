@@ -198,38 +198,15 @@ pub fn load_stack(loaded: &mut Loaded, files: &[PathBuf], walked: bool, env: &En
             loaded.trees.push((id, root.clone()));
         }
         let src = loaded.sources.get(id);
-        let mut root = root;
-        let mut uses = vec![];
-        let mut errs: Vec<(yaml::Span, String)> = vec![];
-        if let Err(e) = interpolate_tree(&mut root, env, &mut uses) {
-            errs.push(e);
-        }
-        let lowered = lower(&root);
-        errs.extend(lowered.diags.into_iter().map(|d| (d.span, d.message)));
-        if !errs.is_empty() {
-            errs.sort_by_key(|(s, _)| s.start);
-            for (span, message) in errs {
-                let (l, c) = src.line_col(span.start as usize);
-                loaded.errors.push(FileError {
-                    file: src.display.clone(),
-                    line: Some(l),
-                    column: Some(c),
-                    message,
-                });
+        let mut d = match lower_file(root, src, env) {
+            Ok(d) => d,
+            Err(errors) => {
+                loaded.errors.extend(errors);
+                loaded.files_failed += 1;
+                failed = true;
+                continue;
             }
-            loaded.files_failed += 1;
-            failed = true;
-            continue;
-        }
-        let mut d = lowered.deployment;
-        d.unresolved = uses
-            .into_iter()
-            .map(|u| UnresolvedVar {
-                name: u.name,
-                loc: Loc::file(u.node_span),
-                silently_empty: u.silently_empty,
-            })
-            .collect();
+        };
         match &mut merged {
             None => {
                 d.stack = path
@@ -254,10 +231,57 @@ pub fn load_stack(loaded: &mut Loaded, files: &[PathBuf], walked: bool, env: &En
         return;
     }
     if let Some(mut d) = merged {
-        finalize(&mut d);
-        read_local_files(&mut d, &workdir, env);
+        finish(&mut d, &workdir, env);
         loaded.stacks.push(d);
     }
+}
+
+/// One parsed file to its model: interpolation, then lowering; errors name file:line:col.
+pub fn lower_file(
+    mut root: yaml::Node,
+    src: &SourceFile,
+    env: &Env,
+) -> Result<Deployment, Vec<FileError>> {
+    let mut uses = vec![];
+    let mut errs: Vec<(yaml::Span, String)> = vec![];
+    if let Err(e) = interpolate_tree(&mut root, env, &mut uses) {
+        errs.push(e);
+    }
+    let lowered = lower(&root);
+    errs.extend(lowered.diags.into_iter().map(|d| (d.span, d.message)));
+    if !errs.is_empty() {
+        errs.sort_by_key(|(s, _)| s.start);
+        return Err(errs
+            .into_iter()
+            .map(|(span, message)| {
+                let (l, c) = src.line_col(span.start as usize);
+                FileError {
+                    file: src.display.clone(),
+                    line: Some(l),
+                    column: Some(c),
+                    message,
+                }
+            })
+            .collect());
+    }
+    let mut d = lowered.deployment;
+    d.unresolved = uses
+        .into_iter()
+        .map(|u| UnresolvedVar {
+            name: u.name,
+            loc: Loc::file(u.node_span),
+            silently_empty: u.silently_empty,
+        })
+        .collect();
+    Ok(d)
+}
+
+/// A merged stack as stack deploy sees it: the implicit network added, and the local files it
+/// reads (env files, config and secret files) resolved against `workdir`, the first file's
+/// directory.
+pub fn finish(d: &mut Deployment, workdir: &Path, env: &Env) {
+    finalize(d);
+    read_local_files(d, workdir, env);
 }
 
 /// Facts stack deploy adds: the implicit `default` overlay network.

@@ -756,3 +756,33 @@ fn copy_tree(from: &Path, to: &Path) {
         }
     }
 }
+
+/// `fix` judges what remains as `scan` does, local files included: an env file with a
+/// plaintext password (SA403, which has no fix) keeps the gate failing, and the fixes that do
+/// apply do not hide it.
+#[test]
+fn what_remains_after_fixing_includes_the_files_stack_deploy_reads() {
+    let dir = tempfile::tempdir().expect("tmp");
+    write(
+        dir.path(),
+        "stack.yml",
+        "services:\n  api:\n    image: registry.example.com/api:1.4.2\n    env_file: prod.env\n",
+    );
+    let password = ["DB_PASS", "WORD=Zx81", "qLm3Tr"].concat();
+    write(dir.path(), "prod.env", &format!("{password}\n"));
+    let args = [
+        "--select",
+        "SA403,SA606",
+        "--fail-on",
+        "medium",
+        "stack.yml",
+    ];
+    let scan = run_in(dir.path(), &[&["scan"][..], &args[..]].concat());
+    assert_eq!(scan.status.code(), Some(1), "{}", stdout(&scan));
+    assert!(stdout(&scan).contains("SA403"), "{}", stdout(&scan));
+    let fix = run_in(dir.path(), &[&["fix"][..], &args[..]].concat());
+    // SA606 is fixed (a diff is printed), SA403 remains and fails the gate, as for scan
+    assert!(stdout(&fix).contains("restart_policy"), "{}", stdout(&fix));
+    assert_eq!(fix.status.code(), Some(1), "{}", stderr(&fix));
+    assert!(!stdout(&fix).contains("Zx81") && !stderr(&fix).contains("Zx81"));
+}

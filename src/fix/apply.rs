@@ -11,8 +11,8 @@ use crate::fix::build::{self, Built, Parsed};
 use crate::fix::yaml_edit::{merge_entries, Doc, MapTarget, Op, RawEdit, SeqTarget, Y};
 use crate::fix::{Applicability, Fix};
 use crate::load::FileError;
-use crate::model::interpolate::{interpolate_tree, Env};
-use crate::model::{Deployment, Loc, Network, UnresolvedVar};
+use crate::model::interpolate::Env;
+use crate::model::Deployment;
 use crate::report::Reported;
 use crate::source::{display_path, FileId, SourceFile, SourceMap};
 use crate::yaml;
@@ -225,6 +225,7 @@ pub fn load_texts(
 ) -> Result<(SourceMap, Deployment), Vec<FileError>> {
     let mut sources = SourceMap::default();
     let mut merged: Option<Deployment> = None;
+    let mut workdir = PathBuf::from(".");
     let mut errors = vec![];
     for f in files {
         let source = SourceFile::new(f.path.clone(), f.current.clone());
@@ -234,7 +235,7 @@ pub fn load_texts(
             let (l, c) = src.line_col(off);
             (Some(l), Some(c))
         };
-        let mut root = match root {
+        let root = match root {
             Ok(r) => r,
             Err(e) => {
                 let (line, column) = e.offset.map_or((None, None), |o| at(&source, o));
@@ -250,35 +251,13 @@ pub fn load_texts(
         };
         let id = sources.add(source);
         let src = sources.get(id);
-        let mut uses = vec![];
-        let mut errs: Vec<(yaml::Span, String)> = vec![];
-        if let Err(e) = interpolate_tree(&mut root, env, &mut uses) {
-            errs.push(e);
-        }
-        let lowered = crate::model::lower::lower(&root);
-        errs.extend(lowered.diags.into_iter().map(|d| (d.span, d.message)));
-        if !errs.is_empty() {
-            errs.sort_by_key(|(s, _)| s.start);
-            for (span, message) in errs {
-                let (line, column) = at(src, span.start as usize);
-                errors.push(FileError {
-                    file: src.display.clone(),
-                    line,
-                    column,
-                    message,
-                });
+        let mut d = match crate::load::lower_file(root, src, env) {
+            Ok(d) => d,
+            Err(e) => {
+                errors.extend(e);
+                continue;
             }
-            continue;
-        }
-        let mut d = lowered.deployment;
-        d.unresolved = uses
-            .into_iter()
-            .map(|u| UnresolvedVar {
-                name: u.name,
-                loc: Loc::file(u.node_span),
-                silently_empty: u.silently_empty,
-            })
-            .collect();
+        };
         match &mut merged {
             None => {
                 d.stack = f
@@ -290,6 +269,7 @@ pub fn load_texts(
                 if dotenv.is_file() {
                     d.dotenv = Some(dotenv);
                 }
+                workdir = src.dir().to_path_buf();
                 merged = Some(d);
             }
             Some(m) => crate::model::merge::merge(m, d),
@@ -299,39 +279,8 @@ pub fn load_texts(
         return Err(errors);
     }
     let mut d = merged.unwrap_or_default();
-    add_implicit_network(&mut d);
+    crate::load::finish(&mut d, &workdir, env);
     Ok((sources, d))
-}
-
-/// The `default` overlay network stack deploy adds (as `crate::load` does).
-fn add_implicit_network(d: &mut Deployment) {
-    if d.network("default").is_some() {
-        return;
-    }
-    if let Some(svc) = d
-        .services
-        .iter()
-        .find(|s| s.effective_networks().contains(&"default"))
-    {
-        let loc = svc
-            .networks
-            .as_ref()
-            .and_then(|n| n.iter().find(|v| v.text == "default"))
-            .map_or_else(|| svc.loc.clone(), |v| v.loc.clone());
-        d.networks.push(Network {
-            name: "default".into(),
-            full_name: None,
-            ingress: false,
-            loc,
-            driver: None,
-            driver_opts: vec![],
-            external: false,
-            name_override: None,
-            attachable: None,
-            internal: None,
-            implicit: true,
-        });
-    }
 }
 
 /// Scan one loaded stack: findings with suppressions applied (and SA007 problems).

@@ -1,7 +1,7 @@
 //! Command line: `scan`, `rules`, `explain`.
 
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::{Parser, Subcommand, ValueEnum};
 
@@ -99,7 +99,7 @@ pub enum FailOn {
 }
 
 impl FailOn {
-    fn threshold(self) -> Option<Severity> {
+    pub(crate) fn threshold(self) -> Option<Severity> {
         match self {
             FailOn::Critical => Some(Severity::Critical),
             FailOn::High => Some(Severity::High),
@@ -107,6 +107,31 @@ impl FailOn {
             FailOn::Low => Some(Severity::Low),
             FailOn::Info => Some(Severity::Info),
             FailOn::Never => None,
+        }
+    }
+
+    /// `--fail-on`, else the config file's `fail_on`, else high.
+    pub(crate) fn resolve(flag: Option<FailOn>, config: &Config) -> FailOn {
+        flag.or_else(|| {
+            config
+                .fail_on
+                .as_deref()
+                .and_then(|f| FailOn::from_str(f, true).ok())
+        })
+        .unwrap_or(FailOn::High)
+    }
+
+    /// The gate over what is reported: suppressed findings stay visible but never fail it.
+    pub(crate) fn gate(self, findings: &[Reported]) -> ExitStatus {
+        match self.threshold() {
+            Some(t)
+                if findings
+                    .iter()
+                    .any(|r| r.suppressed.is_none() && r.finding.severity >= t) =>
+            {
+                ExitStatus::GateFailed
+            }
+            _ => ExitStatus::Pass,
         }
     }
 }
@@ -200,7 +225,7 @@ pub struct ScanArgs {
     pub images: crate::registry::cli::ImageArgs,
 }
 
-fn eprint_error(msg: &str) {
+pub(crate) fn eprint_error(msg: &str) {
     let _ = writeln!(std::io::stderr(), "swarmaudit: error: {msg}");
 }
 
@@ -313,7 +338,7 @@ fn rules_listing(format: ListFormat) -> String {
     }
 }
 
-fn build_env(files: &[PathBuf], errors: &mut Vec<FileError>) -> Env {
+pub(crate) fn build_env(files: &[PathBuf], errors: &mut Vec<FileError>) -> Env {
     let mut env = Env::from_process();
     for f in files {
         match std::fs::read_to_string(f) {
@@ -822,15 +847,18 @@ fn audit_stacks(
 }
 
 /// The config that applies: `--config FILE`, else `.swarmaudit.yml` found by walking up from
-/// the first scanned path (or the current directory).
-fn find_config(args: &ScanArgs) -> Result<Config, Vec<FileError>> {
-    if let Some(p) = &args.config {
+/// the first `-c` file or path (or the current directory).
+fn find_config(
+    flag: Option<&Path>,
+    compose_files: &[PathBuf],
+    paths: &[PathBuf],
+) -> Result<Config, Vec<FileError>> {
+    if let Some(p) = flag {
         return crate::config::load(p);
     }
-    let start = args
-        .compose_files
+    let start = compose_files
         .first()
-        .or(args.paths.first())
+        .or(paths.first())
         .cloned()
         .unwrap_or_else(|| PathBuf::from("."));
     match crate::config::discover(&start) {
@@ -839,27 +867,48 @@ fn find_config(args: &ScanArgs) -> Result<Config, Vec<FileError>> {
     }
 }
 
-fn scan(args: ScanArgs, baseline_mode: bool) -> ExitStatus {
-    let config = match find_config(&args) {
+/// What `scan` and `fix` share: the config that applies and the rule selection from the flags
+/// and the config; `None` after printing why (exit 2).
+pub(crate) fn config_and_selection(
+    flag: Option<&Path>,
+    compose_files: &[PathBuf],
+    paths: &[PathBuf],
+    select: &[String],
+    ignore: &[String],
+) -> Option<(Config, Selection)> {
+    let config = match find_config(flag, compose_files, paths) {
         Ok(c) => c,
         Err(errors) => {
             for e in errors {
                 eprint_error(&e.to_string());
             }
-            return ExitStatus::Error;
+            return None;
         }
     };
     let selection = Selection {
-        select: args.select.clone(),
-        ignore: args.ignore.clone(),
+        select: select.to_vec(),
+        ignore: ignore.to_vec(),
         disabled: config.disabled.clone(),
         severity: config.severity.clone(),
         settings: config.settings.clone(),
     };
     if let Err(e) = selection.validate() {
         eprint_error(&e);
-        return ExitStatus::Error;
+        return None;
     }
+    Some((config, selection))
+}
+
+fn scan(args: ScanArgs, baseline_mode: bool) -> ExitStatus {
+    let Some((config, selection)) = config_and_selection(
+        args.config.as_deref(),
+        &args.compose_files,
+        &args.paths,
+        &args.select,
+        &args.ignore,
+    ) else {
+        return ExitStatus::Error;
+    };
     let baseline = match args.baseline.as_deref().map(crate::baseline::load) {
         None => None,
         Some(Ok(b)) => Some(b),
@@ -959,25 +1008,5 @@ fn scan(args: ScanArgs, baseline_mode: bool) -> ExitStatus {
     if !outcome.errors.is_empty() {
         return ExitStatus::Error;
     }
-    let fail_on = args
-        .fail_on
-        .or_else(|| {
-            config
-                .fail_on
-                .as_deref()
-                .and_then(|f| FailOn::from_str(f, true).ok())
-        })
-        .unwrap_or(FailOn::High);
-    // suppressed findings stay visible but never fail the gate
-    match fail_on.threshold() {
-        Some(t)
-            if outcome
-                .findings
-                .iter()
-                .any(|r| r.suppressed.is_none() && r.finding.severity >= t) =>
-        {
-            ExitStatus::GateFailed
-        }
-        _ => ExitStatus::Pass,
-    }
+    FailOn::resolve(args.fail_on, &config).gate(&outcome.findings)
 }

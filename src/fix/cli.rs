@@ -7,15 +7,12 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::cli::FailOn;
-use crate::config::Config;
+use crate::cli::{build_env, eprint_error, FailOn};
 use crate::engine::{self, Selection};
 use crate::exit::ExitStatus;
-use crate::finding::Severity;
 use crate::fix::apply::{self, Applied, Options, StackFix};
 use crate::fix::{diff, live, Applicability};
 use crate::load::{self, FileError};
-use crate::model::interpolate::Env;
 use crate::report::Reported;
 
 #[derive(clap::Args, Debug)]
@@ -77,93 +74,17 @@ pub struct FixArgs {
     pub images: crate::registry::cli::ImageArgs,
 }
 
-fn eprint_error(msg: &str) {
-    let _ = writeln!(std::io::stderr(), "swarmaudit: error: {msg}");
-}
-
-fn threshold(f: FailOn) -> Option<Severity> {
-    match f {
-        FailOn::Critical => Some(Severity::Critical),
-        FailOn::High => Some(Severity::High),
-        FailOn::Medium => Some(Severity::Medium),
-        FailOn::Low => Some(Severity::Low),
-        FailOn::Info => Some(Severity::Info),
-        FailOn::Never => None,
-    }
-}
-
-fn find_config(args: &FixArgs) -> Result<Config, Vec<FileError>> {
-    if let Some(p) = &args.config {
-        return crate::config::load(p);
-    }
-    let start = args
-        .compose_files
-        .first()
-        .or(args.paths.first())
-        .cloned()
-        .unwrap_or_else(|| PathBuf::from("."));
-    match crate::config::discover(&start) {
-        Some(p) => crate::config::load(&p),
-        None => Ok(Config::default()),
-    }
-}
-
-fn build_env(files: &[PathBuf], errors: &mut Vec<FileError>) -> Env {
-    let mut env = Env::from_process();
-    for f in files {
-        let shown = crate::source::display_path(f);
-        match std::fs::read_to_string(f) {
-            Ok(text) => {
-                if let Err((line, message)) = env.load_env_file(&text) {
-                    errors.push(FileError {
-                        file: shown,
-                        line: Some(line),
-                        column: Some(1),
-                        message,
-                    });
-                }
-            }
-            Err(e) => errors.push(FileError {
-                file: shown,
-                line: None,
-                column: None,
-                message: format!("cannot read env file: {e}"),
-            }),
-        }
-    }
-    env
-}
-
 pub fn run(args: FixArgs) -> ExitStatus {
-    let config = match find_config(&args) {
-        Ok(c) => c,
-        Err(errors) => {
-            for e in errors {
-                eprint_error(&e.to_string());
-            }
-            return ExitStatus::Error;
-        }
-    };
-    let selection = Selection {
-        select: args.select.clone(),
-        ignore: args.ignore.clone(),
-        disabled: config.disabled.clone(),
-        severity: config.severity.clone(),
-        settings: config.settings.clone(),
-    };
-    if let Err(e) = selection.validate() {
-        eprint_error(&e);
+    let Some((config, selection)) = crate::cli::config_and_selection(
+        args.config.as_deref(),
+        &args.compose_files,
+        &args.paths,
+        &args.select,
+        &args.ignore,
+    ) else {
         return ExitStatus::Error;
-    }
-    let fail_on = args
-        .fail_on
-        .or_else(|| {
-            config
-                .fail_on
-                .as_deref()
-                .and_then(|f| <FailOn as clap::ValueEnum>::from_str(f, true).ok())
-        })
-        .unwrap_or(FailOn::High);
+    };
+    let fail_on = FailOn::resolve(args.fail_on, &config);
     if args.live {
         if !args.paths.is_empty() || !args.compose_files.is_empty() {
             eprint_error("--live fixes the running swarm; fix stack files without --live");
@@ -361,20 +282,7 @@ pub fn run(args: FixArgs) -> ExitStatus {
         }
         return ExitStatus::Error;
     }
-    gate(&remaining, fail_on)
-}
-
-fn gate(remaining: &[Reported], fail_on: FailOn) -> ExitStatus {
-    match threshold(fail_on) {
-        Some(t)
-            if remaining
-                .iter()
-                .any(|r| r.suppressed.is_none() && r.finding.severity >= t) =>
-        {
-            ExitStatus::GateFailed
-        }
-        _ => ExitStatus::Pass,
-    }
+    fail_on.gate(&remaining)
 }
 
 /// `# file:line:col SA301 services.web (unsafe): what and why`, then what may change, notes and,
@@ -552,7 +460,7 @@ fn run_live(args: &FixArgs, selection: &Selection, fail_on: FailOn) -> ExitStatu
             ""
         }
     );
-    match threshold(fail_on) {
+    match fail_on.threshold() {
         Some(t) if remaining.iter().any(|f| f.severity >= t) => ExitStatus::GateFailed,
         _ => ExitStatus::Pass,
     }

@@ -344,6 +344,20 @@ impl<'c, 'a> Builder<'c, 'a> {
         self
     }
 
+    /// Replace the text at `at` (where a value is written) in `doc`.
+    fn replace(&mut self, doc: &Doc, at: &Real, text: String) {
+        self.op(
+            Op::Replace {
+                file: doc.file,
+                start: at.start,
+                end: at.end,
+                text,
+            },
+            at.start,
+            at.via_alias,
+        );
+    }
+
     fn op(&mut self, op: Op, at: usize, via: bool) {
         self.sites.push((op.file(), at, via));
         self.ops.push(op);
@@ -643,16 +657,7 @@ fn set_user(f: &Finding, cx: &Ctx) -> R {
                 format!("set `user: \"{user}\"` so the service no longer runs as root"),
             )
             .risk(risk);
-            b.op(
-                Op::Replace {
-                    file: doc.file,
-                    start: at.start,
-                    end: at.end,
-                    text,
-                },
-                at.start,
-                at.via_alias,
-            );
+            b.replace(doc, &at, text);
             Ok(b.done())
         }
         None => {
@@ -767,16 +772,7 @@ fn drop_host_ip(f: &Finding, cx: &Ctx) -> R {
     b.notes.push(format!(
         "the port is public on every node: firewall it or stop publishing it if only {ip} should reach it"
     ));
-    b.op(
-        Op::Replace {
-            file: doc.file,
-            start: at.start,
-            end: at.end,
-            text,
-        },
-        at.start,
-        at.via_alias,
-    );
+    b.replace(doc, &at, text);
     Ok(b.done())
 }
 
@@ -832,16 +828,7 @@ fn set_limit(f: &Finding, cx: &Ctx) -> R {
                 Some(b'"' | b'\'') => scalar_like(raw, &value),
                 _ => rendered.clone(),
             };
-            b.op(
-                Op::Replace {
-                    file: doc.file,
-                    start: at.start,
-                    end: at.end,
-                    text,
-                },
-                at.start,
-                at.via_alias,
-            );
+            b.replace(doc, &at, text);
         }
         None => {
             let (doc, k, v) = service_in(cx, f, svc).ok_or_else(no_service)?;

@@ -7,7 +7,7 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::process::{Command, Output};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use common::*;
@@ -16,13 +16,6 @@ use serde_json::Value;
 /// Rules whose commands are safe to run on a one-node test swarm.
 const RULES: &str = "SA201,SA301,SA302,SA303,SA603,SA605,SA606";
 
-fn docker(args: &[&str]) -> Output {
-    Command::new("docker")
-        .args(args)
-        .output()
-        .expect("run docker")
-}
-
 /// One swarm test at a time (test binaries run one after another).
 static SWARM: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
@@ -30,24 +23,9 @@ fn swarm_lock() -> std::sync::MutexGuard<'static, ()> {
     SWARM.lock().unwrap_or_else(|p| p.into_inner())
 }
 
+/// Is a swarm with the test images available? Skips (or fails under CI) when not.
 fn swarm_ready() -> bool {
-    let ok = docker(&[
-        "info",
-        "--format",
-        "{{.Swarm.LocalNodeState}} {{.Swarm.ControlAvailable}}",
-    ]);
-    let ready = ok.status.success()
-        && String::from_utf8_lossy(&ok.stdout).trim() == "active true"
-        && docker(&["image", "inspect", "swarmaudit-test/busybox:1"])
-            .status
-            .success();
-    if !ready {
-        if std::env::var("CI").is_ok_and(|v| v == "true") {
-            panic!("a swarm with the test images is required under CI (scripts/swarm-up)");
-        }
-        eprintln!("skipping: no swarm (run scripts/swarm-up)");
-    }
-    ready
+    swarm_with_image("swarmaudit-test/busybox:1")
 }
 
 /// A deployed stack, removed on drop (also when the test panics), with its networks.

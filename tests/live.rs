@@ -16,13 +16,6 @@ use std::time::{Duration, Instant};
 use common::*;
 use serde_json::Value;
 
-fn docker(args: &[&str]) -> Output {
-    Command::new("docker")
-        .args(args)
-        .output()
-        .expect("run docker")
-}
-
 /// Tests that use the swarm run one at a time (the read-only test compares the whole swarm's
 /// state before and after a scan). Poisoning is ignored: a failed test must not fail the rest.
 static SWARM: std::sync::Mutex<()> = std::sync::Mutex::new(());
@@ -33,23 +26,7 @@ fn swarm_lock() -> std::sync::MutexGuard<'static, ()> {
 
 /// Is a swarm with the test images available? Skips (or fails under CI) when not.
 fn swarm_ready() -> bool {
-    let ok = docker(&[
-        "info",
-        "--format",
-        "{{.Swarm.LocalNodeState}} {{.Swarm.ControlAvailable}}",
-    ]);
-    let ready = ok.status.success()
-        && String::from_utf8_lossy(&ok.stdout).trim() == "active true"
-        && docker(&["image", "inspect", "swarmaudit-test/hardened:1"])
-            .status
-            .success();
-    if !ready {
-        if std::env::var("CI").is_ok_and(|v| v == "true") {
-            panic!("a swarm with the test images is required under CI (scripts/swarm-up)");
-        }
-        eprintln!("skipping: no swarm (run scripts/swarm-up)");
-    }
-    ready
+    swarm_with_image("swarmaudit-test/hardened:1")
 }
 
 /// A deployed stack, removed on drop (also when the test panics).

@@ -10,7 +10,7 @@ mod common;
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -791,31 +791,9 @@ fn anonymous_bearer_tokens_are_fetched_from_the_challenge_realm() {
 /// The swarm tests of this file run one at a time (they deploy services).
 static SWARM: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
-fn docker(args: &[&str]) -> Output {
-    Command::new("docker")
-        .args(args)
-        .output()
-        .expect("run docker")
-}
-
+/// Is a swarm with the test images available? Skips (or fails under CI) when not.
 fn swarm_ready() -> bool {
-    let ok = docker(&[
-        "info",
-        "--format",
-        "{{.Swarm.LocalNodeState}} {{.Swarm.ControlAvailable}}",
-    ]);
-    let ready = ok.status.success()
-        && String::from_utf8_lossy(&ok.stdout).trim() == "active true"
-        && docker(&["image", "inspect", "swarmaudit-test/hardened:1"])
-            .status
-            .success();
-    if !ready {
-        if std::env::var("CI").is_ok_and(|v| v == "true") {
-            panic!("a swarm with the test images is required under CI (scripts/swarm-up)");
-        }
-        eprintln!("skipping: no swarm (run scripts/swarm-up)");
-    }
-    ready
+    swarm_with_image("swarmaudit-test/hardened:1")
 }
 
 /// A deployed stack and the local tags pushed for it, removed on drop.

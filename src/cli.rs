@@ -724,8 +724,11 @@ struct Audit {
 }
 
 /// Audit stacks one at a time (load, run rules, render locations, drop the text and model, so
-/// memory stays bounded per file), spread over the machine's cores; the result is sorted and
-/// therefore independent of the thread count.
+/// memory stays bounded per file), spread over the machine's cores. Threads take the next stack
+/// when they are done with one (files differ a lot in size), and the results are put back in
+/// stack order and sorted, so the output does not depend on the thread count or timing. A panic
+/// while auditing one stack is contained there: that stack's files are reported as failed and the
+/// others are still audited.
 fn audit_stacks(
     stacks: &[Vec<PathBuf>],
     walked: &[bool],
@@ -735,97 +738,106 @@ fn audit_stacks(
     images: Option<&crate::registry::Resolver>,
     fixes: bool,
 ) -> Audit {
+    use std::sync::atomic::{AtomicUsize, Ordering};
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .clamp(1, 8)
         .min(stacks.len().max(1));
-    let chunk = stacks.len().div_ceil(threads).max(1);
-    let work = |range: std::ops::Range<usize>| {
+    let next = AtomicUsize::new(0);
+    // one stack: its findings, errors and counts
+    let one = |i: usize, exemptions_used: &mut [usize]| -> Audit {
         let mut loaded = load::Loaded {
             keep_trees: fixes,
             ..load::Loaded::default()
         };
-        let mut audit = Audit {
-            exemptions_used: vec![0; config.exemptions.len()],
-            ..Audit::default()
-        };
-        for i in range {
-            let first = loaded.sources.len();
-            load::load_stack(
-                &mut loaded,
-                &stacks[i],
-                walked.get(i).copied().unwrap_or(false),
-                env,
-            );
-            for mut d in loaded.stacks.drain(..) {
-                if let Some(images) = images {
-                    crate::registry::annotate(&mut d, images);
-                }
-                let mut found: Vec<Reported> = engine::run_one(&d, selection)
-                    .into_iter()
-                    .map(|f| Reported::new(f, &loaded.sources))
-                    .collect();
-                let problems = crate::suppress::apply(
-                    &mut found,
-                    &d,
-                    &loaded.sources,
-                    config,
-                    selection,
-                    &mut audit.exemptions_used,
-                );
-                // fixes for SARIF `fixes[]` and JSON `fix_available` (needs the text)
-                if fixes {
-                    let trees = std::mem::take(&mut loaded.trees);
-                    crate::fix::attach(&mut found, &d, &loaded.sources, &selection.settings, trees);
-                }
-                audit.findings.extend(found);
-                audit.findings.extend(problems);
+        let mut audit = Audit::default();
+        load::load_stack(
+            &mut loaded,
+            &stacks[i],
+            walked.get(i).copied().unwrap_or(false),
+            env,
+        );
+        for mut d in loaded.stacks.drain(..) {
+            if let Some(images) = images {
+                crate::registry::annotate(&mut d, images);
             }
-            loaded.sources.release_text_from(first);
-            loaded.trees.clear();
+            let mut found: Vec<Reported> = engine::run_one(&d, selection)
+                .into_iter()
+                .map(|f| Reported::new(f, &loaded.sources))
+                .collect();
+            let problems = crate::suppress::apply(
+                &mut found,
+                &d,
+                &loaded.sources,
+                config,
+                selection,
+                exemptions_used,
+            );
+            // fixes for SARIF `fixes[]` and JSON `fix_available` (needs the text)
+            if fixes {
+                let trees = std::mem::take(&mut loaded.trees);
+                crate::fix::attach(&mut found, &d, &loaded.sources, &selection.settings, trees);
+            }
+            audit.findings.extend(found);
+            audit.findings.extend(problems);
         }
+        report::sort_only(&mut audit.findings);
         audit.errors = loaded.errors;
         audit.files_scanned = loaded.files_scanned;
         audit.files_failed = loaded.files_failed;
         audit
     };
-    let parts: Vec<Audit> = if threads <= 1 {
-        vec![work(0..stacks.len())]
+    let guarded = |i: usize, used: &mut [usize]| -> Audit {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| one(i, used))).unwrap_or_else(
+            |_| Audit {
+                errors: stacks[i]
+                    .iter()
+                    .map(|p| FileError {
+                        file: crate::source::display_path(p),
+                        line: None,
+                        column: None,
+                        message: "internal error while auditing this file; please report it".into(),
+                    })
+                    .collect(),
+                files_scanned: stacks[i].len(),
+                files_failed: stacks[i].len(),
+                ..Audit::default()
+            },
+        )
+    };
+    let work = || {
+        let mut exemptions_used = vec![0; config.exemptions.len()];
+        let mut done: Vec<(usize, Audit)> = vec![];
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            if i >= stacks.len() {
+                break;
+            }
+            let mut used = vec![0; config.exemptions.len()];
+            let audit = guarded(i, &mut used);
+            for (a, b) in exemptions_used.iter_mut().zip(&used) {
+                *a += b;
+            }
+            done.push((i, audit));
+        }
+        (exemptions_used, done)
+    };
+    let parts: Vec<(Vec<usize>, Vec<(usize, Audit)>)> = if threads <= 1 {
+        vec![work()]
     } else {
         std::thread::scope(|scope| {
-            let ranges: Vec<_> = (0..threads)
-                .map(|t| (t * chunk).min(stacks.len())..((t + 1) * chunk).min(stacks.len()))
-                .collect();
-            let handles: Vec<_> = ranges
-                .iter()
-                .map(|range| {
-                    let (work, range) = (&work, range.clone());
+            let handles: Vec<_> = (0..threads)
+                .map(|_| {
                     std::thread::Builder::new()
                         .stack_size(8 << 20)
-                        .spawn_scoped(scope, move || work(range))
+                        .spawn_scoped(scope, &work)
                 })
                 .collect();
+            // a thread that cannot be started leaves its share to the others; panics are
+            // caught per stack inside `work`, so a join only fails if that machinery does
             handles
                 .into_iter()
-                .zip(ranges)
-                .map(|(h, range)| match h {
-                    // no thread to be had: do the work here
-                    Err(_) => work(range),
-                    Ok(h) => h.join().unwrap_or_else(|_| Audit {
-                        errors: range
-                            .flat_map(|i| stacks[i].iter())
-                            .map(|p| FileError {
-                                file: crate::source::display_path(p),
-                                line: None,
-                                column: None,
-                                message:
-                                    "internal error while auditing this file; please report it"
-                                        .into(),
-                            })
-                            .collect(),
-                        ..Audit::default()
-                    }),
-                })
+                .filter_map(|h| h.ok().and_then(|h| h.join().ok()))
                 .collect()
         })
     };
@@ -833,16 +845,25 @@ fn audit_stacks(
         exemptions_used: vec![0; config.exemptions.len()],
         ..Audit::default()
     };
-    for p in parts {
-        for (a, b) in all.exemptions_used.iter_mut().zip(&p.exemptions_used) {
+    let mut by_stack: Vec<Option<Audit>> = (0..stacks.len()).map(|_| None).collect();
+    for (used, done) in parts {
+        for (a, b) in all.exemptions_used.iter_mut().zip(&used) {
             *a += b;
         }
-        all.findings.extend(p.findings);
-        all.errors.extend(p.errors);
-        all.files_scanned += p.files_scanned;
-        all.files_failed += p.files_failed;
+        for (i, audit) in done {
+            if let Some(slot) = by_stack.get_mut(i) {
+                *slot = Some(audit);
+            }
+        }
     }
-    report::sort(&mut all.findings);
+    for (i, audit) in by_stack.into_iter().enumerate() {
+        // every stack is taken by some thread; none left means no thread could run at all
+        let audit = audit.unwrap_or_else(|| guarded(i, &mut all.exemptions_used));
+        all.findings.extend(audit.findings);
+        all.errors.extend(audit.errors);
+        all.files_scanned += audit.files_scanned;
+        all.files_failed += audit.files_failed;
+    }
     all
 }
 

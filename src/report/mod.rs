@@ -64,37 +64,65 @@ impl Reported {
 /// code scanning keeps them apart.
 pub fn sort(items: &mut [Reported]) {
     sort_only(items);
-    let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
-    for r in items.iter_mut() {
-        let n = seen.entry(r.fingerprint.clone()).or_insert(0);
+    // borrowed keys: cloning every fingerprint into the map cost more than the sort
+    let mut seen: std::collections::HashMap<&str, usize> =
+        std::collections::HashMap::with_capacity(items.len());
+    let mut repeated: Vec<(usize, usize)> = vec![];
+    for (i, r) in items.iter().enumerate() {
+        let n = seen.entry(r.fingerprint.as_str()).or_insert(0);
         *n += 1;
         if *n > 1 {
+            repeated.push((i, *n));
+        }
+    }
+    for (i, n) in repeated {
+        if let Some(r) = items.get_mut(i) {
             r.fingerprint = format!("{}-{}", r.fingerprint, n);
         }
     }
 }
 
-fn sort_only(items: &mut [Reported]) {
-    // Sort indices, then move each finding once: a `Reported` is large, and sorting the
-    // items themselves moved more bytes than everything else a scan does.
-    let mut order: Vec<usize> = (0..items.len()).collect();
-    order.sort_by(|&a, &b| {
-        let (a, b) = (&items[a], &items[b]);
-        (
-            &a.at.file,
-            a.at.byte_offset,
-            a.finding.rule,
-            &a.finding.object,
-            &a.finding.key,
-        )
-            .cmp(&(
-                &b.at.file,
-                b.at.byte_offset,
-                b.finding.rule,
-                &b.finding.object,
-                &b.finding.key,
-            ))
+/// The order of [`sort`] without the fingerprint ordinals (for one stack's findings, sorted again
+/// with all the others: a sort of sorted runs is cheap).
+pub fn sort_only(items: &mut [Reported]) {
+    // Rank the distinct files once and sort small keys: comparing long, equal paths of large
+    // findings (scattered in memory) took longer than the rest of the sort. Then move each
+    // finding once.
+    let mut names: Vec<&str> = vec![];
+    let mut ids: std::collections::HashMap<&str, u32> = std::collections::HashMap::new();
+    let mut provisional: Vec<u32> = Vec::with_capacity(items.len());
+    let mut last: Option<(&str, u32)> = None;
+    for r in items.iter() {
+        let file = r.at.file.as_str();
+        let id = match last {
+            Some((f, id)) if f == file => id,
+            _ => *ids.entry(file).or_insert_with(|| {
+                names.push(file);
+                (names.len() - 1) as u32
+            }),
+        };
+        last = Some((file, id));
+        provisional.push(id);
+    }
+    let mut by_name: Vec<u32> = (0..names.len() as u32).collect();
+    by_name.sort_by_key(|&i| names[i as usize]);
+    let mut rank = vec![0u32; names.len()];
+    for (r, &id) in by_name.iter().enumerate() {
+        rank[id as usize] = r as u32;
+    }
+    let mut keys: Vec<(u32, usize, &str, usize)> = items
+        .iter()
+        .zip(&provisional)
+        .enumerate()
+        .map(|(i, (r, &id))| (rank[id as usize], r.at.byte_offset, r.finding.rule, i))
+        .collect();
+    keys.sort_by(|a, b| {
+        (a.0, a.1, a.2).cmp(&(b.0, b.1, b.2)).then_with(|| {
+            let (x, y) = (&items[a.3].finding, &items[b.3].finding);
+            (&x.object, &x.key).cmp(&(&y.object, &y.key))
+        })
     });
+    let mut order: Vec<usize> = keys.into_iter().map(|k| k.3).collect();
     permute(items, &mut order);
 }
 

@@ -822,7 +822,9 @@ fn audit_stacks(
         }
         (exemptions_used, done)
     };
-    let parts: Vec<(Vec<usize>, Vec<(usize, Audit)>)> = if threads <= 1 {
+    // per thread: matches per exemption, and each stack it audited with its index
+    type Part = (Vec<usize>, Vec<(usize, Audit)>);
+    let parts: Vec<Part> = if threads <= 1 {
         vec![work()]
     } else {
         std::thread::scope(|scope| {
@@ -830,7 +832,7 @@ fn audit_stacks(
                 .map(|_| {
                     std::thread::Builder::new()
                         .stack_size(8 << 20)
-                        .spawn_scoped(scope, &work)
+                        .spawn_scoped(scope, work)
                 })
                 .collect();
             // a thread that cannot be started leaves its share to the others; panics are

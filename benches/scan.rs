@@ -26,7 +26,7 @@ use std::time::{Duration, Instant};
 
 use swarmaudit::cli::scan_paths;
 use swarmaudit::engine::Selection;
-use swarmaudit::report::{self, Format, Report};
+use swarmaudit::report::{self, Format};
 use swarmaudit::source::{FileId, SourceFile};
 
 const DEFAULT_RUNS: usize = 5;
@@ -292,27 +292,11 @@ fn bench_dir(dir: &Path, label: &str, runs: usize) {
     let scan = || scan_paths(&paths, &[], &[], &selection).expect("scan");
     let (scanned, outcome) = measure(runs, false, scan);
     let (render_only, _) = measure(runs, false, || {
-        let r = Report {
-            findings: &outcome.findings,
-            errors: &outcome.errors,
-            files_scanned: outcome.files_scanned,
-            files_failed: outcome.files_failed,
-            in_baseline: 0,
-            category: "swarmaudit",
-        };
-        report::render(Format::Json, &r, false).len()
+        report::render(Format::Json, &outcome.report("swarmaudit"), false).len()
     });
     let (rendered, json_len) = measure(runs, false, || {
         let o = scan();
-        let r = Report {
-            findings: &o.findings,
-            errors: &o.errors,
-            files_scanned: o.files_scanned,
-            files_failed: o.files_failed,
-            in_baseline: 0,
-            category: "swarmaudit",
-        };
-        report::render(Format::Json, &r, false).len()
+        report::render(Format::Json, &o.report("swarmaudit"), false).len()
     });
 
     let mut out = String::new();

@@ -371,6 +371,20 @@ pub struct ScanOutcome {
     pub files_failed: usize,
 }
 
+impl ScanOutcome {
+    /// The outcome as a report (nothing left out by a baseline).
+    pub fn report<'a>(&'a self, category: &'a str) -> Report<'a> {
+        Report {
+            findings: &self.findings,
+            errors: &self.errors,
+            files_scanned: self.files_scanned,
+            files_failed: self.files_failed,
+            in_baseline: 0,
+            category,
+        }
+    }
+}
+
 pub fn scan_paths(
     paths: &[PathBuf],
     compose_files: &[PathBuf],
@@ -419,27 +433,17 @@ pub fn scan_paths_resolving(
 ) -> Result<ScanOutcome, String> {
     let mut errors = vec![];
     let env = build_env(env_files, &mut errors);
-    let (stacks, walked) = if !compose_files.is_empty() {
-        (vec![compose_files.to_vec()], vec![false])
-    } else if paths.is_empty() {
-        let cwd = std::env::current_dir().map_err(|e| e.to_string())?;
-        match load::default_file(&cwd) {
-            Some(f) => (vec![vec![f]], vec![false]),
-            None => {
-                return Err(format!(
-                    "no stack file given and none found in {}: looked for {}",
-                    cwd.display(),
-                    load::DEFAULT_FILES.join(", ")
-                ))
-            }
-        }
-    } else {
-        let d = load::discover(paths);
-        errors.extend(d.errors);
-        (d.stacks, d.walked)
-    };
+    let (stacks, walked) = what_to_scan(paths, compose_files, &mut errors)?;
     let files_failed_before = errors.len();
-    let mut audit = audit_stacks(&stacks, &walked, &env, selection, config, images, fixes);
+    let mut audit = audit_stacks(&AuditSetup {
+        stacks: &stacks,
+        walked: &walked,
+        env: &env,
+        selection,
+        config,
+        images,
+        fixes,
+    });
     errors.extend(audit.errors);
     audit.findings.extend(crate::suppress::config_problems(
         config,
@@ -453,6 +457,196 @@ pub fn scan_paths_resolving(
         files_scanned: audit.files_scanned,
         files_failed: audit.files_failed + files_failed_before,
     })
+}
+
+/// The stacks a file scan audits: the `-c` files as one stack, else each file given or found
+/// below a directory, else the default file of the working directory. Stacks are in the order
+/// of their (first) file's path as displayed, the order of the report. Paths that do not exist
+/// go to `errors`.
+fn what_to_scan(
+    paths: &[PathBuf],
+    compose_files: &[PathBuf],
+    errors: &mut Vec<FileError>,
+) -> Result<(Vec<Vec<PathBuf>>, Vec<bool>), String> {
+    if !compose_files.is_empty() {
+        return Ok((vec![compose_files.to_vec()], vec![false]));
+    }
+    if paths.is_empty() {
+        let cwd = std::env::current_dir().map_err(|e| e.to_string())?;
+        return match load::default_file(&cwd) {
+            Some(f) => Ok((vec![vec![f]], vec![false])),
+            None => Err(format!(
+                "no stack file given and none found in {}: looked for {}",
+                cwd.display(),
+                load::DEFAULT_FILES.join(", ")
+            )),
+        };
+    }
+    let d = load::discover(paths);
+    errors.extend(d.errors);
+    let mut order: Vec<(String, Vec<PathBuf>, bool)> = d
+        .stacks
+        .into_iter()
+        .zip(d.walked)
+        .map(|(files, walked)| {
+            let shown = files
+                .first()
+                .map(|f| crate::source::display_path(f))
+                .unwrap_or_default();
+            (shown, files, walked)
+        })
+        .collect();
+    order.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(order.into_iter().map(|(_, f, w)| (f, w)).unzip())
+}
+
+/// A file scan written as it goes: each stack's findings are rendered on the thread that audited
+/// it and written in stack order as soon as the stacks before it are done, then the summary. Memory
+/// stays bounded per stack however many files are scanned, and the output is the same as
+/// rendering the whole report at the end.
+fn stream_scan(
+    args: &ScanArgs,
+    config: &Config,
+    selection: &Selection,
+    baseline: Option<&std::collections::HashSet<String>>,
+) -> ExitStatus {
+    let images = match args.images.resolver(false, None) {
+        Ok(i) => i,
+        Err(e) => {
+            eprint_error(&e);
+            return ExitStatus::Error;
+        }
+    };
+    let mut errors = vec![];
+    let env = build_env(&args.env_file, &mut errors);
+    let (stacks, walked) = match what_to_scan(&args.paths, &args.compose_files, &mut errors) {
+        Ok(s) => s,
+        Err(e) => {
+            eprint_error(&e);
+            return ExitStatus::Error;
+        }
+    };
+    let files_failed_before = errors.len();
+    let format = args.format;
+    let to_tty = args.output.is_none() && std::io::stdout().is_terminal();
+    let color = format == Format::Table && to_tty && std::env::var_os("NO_COLOR").is_none();
+    let sink: Box<dyn Write> = match &args.output {
+        Some(path) => match std::fs::File::create(path) {
+            Ok(f) => Box::new(f),
+            Err(e) => {
+                eprint_error(&format!("cannot write {}: {e}", path.display()));
+                return ExitStatus::Error;
+            }
+        },
+        None => Box::new(std::io::stdout().lock()),
+    };
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, sink);
+    let mut write_error: Option<std::io::Error> = None;
+    let mut put = |text: &str| {
+        if write_error.is_none() {
+            if let Err(e) = out.write_all(text.as_bytes()) {
+                write_error = Some(e);
+            }
+        }
+    };
+    let (mut streamer, head) = report::Streamer::start(format, &args.category);
+    put(&head);
+
+    /// One stack, rendered.
+    struct Done {
+        text: String,
+        totals: report::Totals,
+        in_baseline: usize,
+        errors: Vec<FileError>,
+        files_scanned: usize,
+        files_failed: usize,
+    }
+    let rendered = |mut findings: Vec<Reported>| -> (String, report::Totals, usize) {
+        report::number_repeated_fingerprints(&mut findings);
+        let before = findings.len();
+        if let Some(b) = baseline {
+            findings.retain(|r| !b.contains(&r.fingerprint));
+        }
+        let in_baseline = before - findings.len();
+        let totals = report::Totals::of(&findings);
+        (report::chunk(format, &findings, color), totals, in_baseline)
+    };
+    let mut totals = report::Totals::default();
+    let mut in_baseline = 0;
+    let (mut files_scanned, mut files_failed) = (0, files_failed_before);
+    let setup = AuditSetup {
+        stacks: &stacks,
+        walked: &walked,
+        env: &env,
+        selection,
+        config,
+        images: images.as_ref(),
+        fixes: matches!(format, Format::Json | Format::Sarif),
+    };
+    let exemptions_used = audit_each(
+        &setup,
+        |audit| {
+            let (text, totals, in_baseline) = rendered(audit.findings);
+            Done {
+                text,
+                totals,
+                in_baseline,
+                errors: audit.errors,
+                files_scanned: audit.files_scanned,
+                files_failed: audit.files_failed,
+            }
+        },
+        |done| {
+            put(&streamer.framed(done.text));
+            totals.add(&done.totals);
+            in_baseline += done.in_baseline;
+            errors.extend(done.errors);
+            files_scanned += done.files_scanned;
+            files_failed += done.files_failed;
+        },
+    );
+    // exemptions in the config that matched nothing: known once every stack is audited
+    let mut problems = crate::suppress::config_problems(config, &exemptions_used, selection);
+    report::sort_only(&mut problems);
+    let (text, t, n) = rendered(problems);
+    put(&streamer.framed(text));
+    totals.add(&t);
+    in_baseline += n;
+    if let Some(images) = &images {
+        crate::registry::cli::report(images);
+    }
+    let tail = report::Tail {
+        totals,
+        errors: &errors,
+        files_scanned,
+        files_failed,
+        in_baseline,
+        category: &args.category,
+    };
+    put(&streamer.finish(&tail));
+    if write_error.is_none() {
+        if let Err(e) = out.flush() {
+            write_error = Some(e);
+        }
+    }
+    if format != Format::Table {
+        for e in &errors {
+            eprint_error(&e.to_string());
+        }
+    }
+    if let Some(e) = write_error {
+        if let Some(path) = &args.output {
+            eprint_error(&format!("cannot write {}: {e}", path.display()));
+        }
+        return ExitStatus::Error;
+    }
+    if !errors.is_empty() {
+        return ExitStatus::Error;
+    }
+    match FailOn::resolve(args.fail_on, config).threshold() {
+        Some(t) if totals.any_at_or_above(t) => ExitStatus::GateFailed,
+        _ => ExitStatus::Pass,
+    }
 }
 
 /// Host checks of this machine (`--host-checks`): collect, lower, audit.
@@ -723,28 +917,43 @@ struct Audit {
     files_failed: usize,
 }
 
+/// What the stacks of a run are audited with.
+struct AuditSetup<'a> {
+    stacks: &'a [Vec<PathBuf>],
+    walked: &'a [bool],
+    env: &'a Env,
+    selection: &'a Selection,
+    config: &'a Config,
+    images: Option<&'a crate::registry::Resolver>,
+    /// Build each finding's fix (SARIF `fixes[]`, JSON `fix_available`).
+    fixes: bool,
+}
+
 /// Audit stacks one at a time (load, run rules, render locations, drop the text and model, so
 /// memory stays bounded per file), spread over the machine's cores. Threads take the next stack
-/// when they are done with one (files differ a lot in size), and the results are put back in
-/// stack order and sorted, so the output does not depend on the thread count or timing. A panic
-/// while auditing one stack is contained there: that stack's files are reported as failed and the
-/// others are still audited.
-fn audit_stacks(
-    stacks: &[Vec<PathBuf>],
-    walked: &[bool],
-    env: &Env,
-    selection: &Selection,
-    config: &Config,
-    images: Option<&crate::registry::Resolver>,
-    fixes: bool,
-) -> Audit {
+/// when they are done with one (files differ a lot in size); `finish` turns a stack's audit
+/// (findings sorted) into what the caller keeps — on the auditing thread — and `emit` receives
+/// those on the calling thread in stack order, as soon as the stacks before are done, so the
+/// result does not depend on the thread count or timing. A panic while auditing one stack is
+/// contained there: its files are reported as failed and the others are still audited.
+/// Returns the matches per config exemption.
+fn audit_each<T: Send>(
+    setup: &AuditSetup,
+    finish: impl Fn(Audit) -> T + Sync,
+    mut emit: impl FnMut(T),
+) -> Vec<usize> {
     use std::sync::atomic::{AtomicUsize, Ordering};
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .clamp(1, 8)
-        .min(stacks.len().max(1));
-    let next = AtomicUsize::new(0);
-    // one stack: its findings, errors and counts
+    let AuditSetup {
+        stacks,
+        walked,
+        env,
+        selection,
+        config,
+        images,
+        fixes,
+    } = *setup;
+    let exemptions = config.exemptions.len();
+    // one stack: its findings (sorted), errors and counts
     let one = |i: usize, exemptions_used: &mut [usize]| -> Audit {
         let mut loaded = load::Loaded {
             keep_trees: fixes,
@@ -787,9 +996,9 @@ fn audit_stacks(
         audit.files_failed = loaded.files_failed;
         audit
     };
-    let guarded = |i: usize, used: &mut [usize]| -> Audit {
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| one(i, used))).unwrap_or_else(
-            |_| Audit {
+    let guarded = |i: usize, used: &mut [usize]| -> T {
+        let audit = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| one(i, used)))
+            .unwrap_or_else(|_| Audit {
                 errors: stacks[i]
                     .iter()
                     .map(|p| FileError {
@@ -802,70 +1011,78 @@ fn audit_stacks(
                 files_scanned: stacks[i].len(),
                 files_failed: stacks[i].len(),
                 ..Audit::default()
-            },
-        )
+            });
+        finish(audit)
     };
-    let work = || {
-        let mut exemptions_used = vec![0; config.exemptions.len()];
-        let mut done: Vec<(usize, Audit)> = vec![];
-        loop {
+    let mut exemptions_used = vec![0; exemptions];
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, 8)
+        .min(stacks.len());
+    if threads <= 1 {
+        for i in 0..stacks.len() {
+            emit(guarded(i, &mut exemptions_used));
+        }
+        return exemptions_used;
+    }
+    let next = AtomicUsize::new(0);
+    let (tx, rx) = std::sync::mpsc::channel::<(usize, T, Vec<usize>)>();
+    let mut pending: std::collections::BTreeMap<usize, T> = std::collections::BTreeMap::new();
+    let mut due = 0;
+    std::thread::scope(|scope| {
+        let work = |tx: std::sync::mpsc::Sender<(usize, T, Vec<usize>)>| loop {
             let i = next.fetch_add(1, Ordering::Relaxed);
             if i >= stacks.len() {
                 break;
             }
-            let mut used = vec![0; config.exemptions.len()];
-            let audit = guarded(i, &mut used);
+            let mut used = vec![0; exemptions];
+            let t = guarded(i, &mut used);
+            if tx.send((i, t, used)).is_err() {
+                break;
+            }
+        };
+        for _ in 0..threads {
+            let tx = tx.clone();
+            // a thread that cannot be started leaves its share to the others
+            let _ = std::thread::Builder::new()
+                .stack_size(8 << 20)
+                .spawn_scoped(scope, move || work(tx));
+        }
+        drop(tx);
+        for (i, t, used) in rx {
             for (a, b) in exemptions_used.iter_mut().zip(&used) {
                 *a += b;
             }
-            done.push((i, audit));
-        }
-        (exemptions_used, done)
-    };
-    // per thread: matches per exemption, and each stack it audited with its index
-    type Part = (Vec<usize>, Vec<(usize, Audit)>);
-    let parts: Vec<Part> = if threads <= 1 {
-        vec![work()]
-    } else {
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = (0..threads)
-                .map(|_| {
-                    std::thread::Builder::new()
-                        .stack_size(8 << 20)
-                        .spawn_scoped(scope, work)
-                })
-                .collect();
-            // a thread that cannot be started leaves its share to the others; panics are
-            // caught per stack inside `work`, so a join only fails if that machinery does
-            handles
-                .into_iter()
-                .filter_map(|h| h.ok().and_then(|h| h.join().ok()))
-                .collect()
-        })
-    };
-    let mut all = Audit {
-        exemptions_used: vec![0; config.exemptions.len()],
-        ..Audit::default()
-    };
-    let mut by_stack: Vec<Option<Audit>> = (0..stacks.len()).map(|_| None).collect();
-    for (used, done) in parts {
-        for (a, b) in all.exemptions_used.iter_mut().zip(&used) {
-            *a += b;
-        }
-        for (i, audit) in done {
-            if let Some(slot) = by_stack.get_mut(i) {
-                *slot = Some(audit);
+            pending.insert(i, t);
+            while let Some(t) = pending.remove(&due) {
+                emit(t);
+                due += 1;
             }
         }
+    });
+    // stacks no thread delivered (none could be started) are audited here
+    for i in due..stacks.len() {
+        match pending.remove(&i) {
+            Some(t) => emit(t),
+            None => emit(guarded(i, &mut exemptions_used)),
+        }
     }
-    for (i, audit) in by_stack.into_iter().enumerate() {
-        // every stack is taken by some thread; none left means no thread could run at all
-        let audit = audit.unwrap_or_else(|| guarded(i, &mut all.exemptions_used));
-        all.findings.extend(audit.findings);
-        all.errors.extend(audit.errors);
-        all.files_scanned += audit.files_scanned;
-        all.files_failed += audit.files_failed;
-    }
+    exemptions_used
+}
+
+/// [`audit_each`], collected: every stack's findings, errors and counts in stack order.
+fn audit_stacks(setup: &AuditSetup) -> Audit {
+    let mut all = Audit::default();
+    all.exemptions_used = audit_each(
+        setup,
+        |audit| audit,
+        |audit| {
+            all.findings.extend(audit.findings);
+            all.errors.extend(audit.errors);
+            all.files_scanned += audit.files_scanned;
+            all.files_failed += audit.files_failed;
+        },
+    );
     all
 }
 
@@ -940,6 +1157,9 @@ fn scan(args: ScanArgs, baseline_mode: bool) -> ExitStatus {
             return ExitStatus::Error;
         }
     };
+    if !baseline_mode && !args.host_checks && !args.live {
+        return stream_scan(&args, &config, &selection, baseline.as_ref());
+    }
     let result = if args.host_checks {
         host_scan(&args, &selection, &config)
     } else if args.live {

@@ -1,7 +1,7 @@
 //! GitHub Actions workflow commands (`::error file=…,line=…::message`).
 
 use crate::finding::Severity;
-use crate::report::Report;
+use crate::report::{Reported, Tail};
 
 /// Escaping rules of the workflow-command syntax.
 fn escape_data(s: &str) -> String {
@@ -14,9 +14,10 @@ fn escape_prop(s: &str) -> String {
     escape_data(s).replace(':', "%3A").replace(',', "%2C")
 }
 
-pub fn render(report: &Report) -> String {
+/// One workflow command per active finding.
+pub fn chunk(findings: &[Reported]) -> String {
     let mut out = String::new();
-    for r in report.findings.iter().filter(|r| r.suppressed.is_none()) {
+    for r in findings.iter().filter(|r| r.suppressed.is_none()) {
         let f = &r.finding;
         let level = match f.severity {
             Severity::Critical | Severity::High => "error",
@@ -45,7 +46,13 @@ pub fn render(report: &Report) -> String {
             ));
         }
     }
-    for e in report.errors {
+    out
+}
+
+/// One error command per file that could not be audited.
+pub fn tail(t: &Tail) -> String {
+    let mut out = String::new();
+    for e in t.errors {
         let mut props = format!("file={}", escape_prop(&e.file));
         if let Some(l) = e.line {
             props.push_str(&format!(",line={l}"));

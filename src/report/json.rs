@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::load::FileError;
-use crate::report::{counts, Report};
+use crate::report::{Reported, Tail};
 
 pub const SCHEMA_VERSION: u32 = 1;
 
@@ -64,64 +64,83 @@ struct Document<'a> {
     summary: Summary,
 }
 
-pub fn render(report: &Report) -> String {
-    let findings = report
-        .findings
-        .iter()
-        .map(|r| JsonFinding {
-            rule_id: r.finding.rule,
-            severity: r.finding.severity.as_str(),
-            file: &r.at.file,
-            line: r.at.line,
-            column: r.at.column,
-            end_line: r.at.end_line,
-            end_column: r.at.end_column,
-            object: Object {
-                kind: r.finding.object.kind.as_str(),
-                name: &r.finding.object.name,
-            },
-            message: &r.message,
-            fix_available: r.finding.fix_available
-                || r.fix.as_ref().is_some_and(|f| {
-                    f.applicability != crate::fix::Applicability::Display && !f.edits.is_empty()
-                }),
-            unknown: r.finding.unknown,
-            fingerprint: &r.fingerprint,
-            defined_at: r.at.defined_at.as_deref(),
-            api_path: r.at.api_path.as_deref(),
-            suppressed: r.suppressed.is_some(),
-            suppression: r.suppressed.as_ref(),
-        })
-        .collect();
+fn finding(r: &Reported) -> JsonFinding<'_> {
+    JsonFinding {
+        rule_id: r.finding.rule,
+        severity: r.finding.severity.as_str(),
+        file: &r.at.file,
+        line: r.at.line,
+        column: r.at.column,
+        end_line: r.at.end_line,
+        end_column: r.at.end_column,
+        object: Object {
+            kind: r.finding.object.kind.as_str(),
+            name: &r.finding.object.name,
+        },
+        message: &r.message,
+        fix_available: r.finding.fix_available
+            || r.fix.as_ref().is_some_and(|f| {
+                f.applicability != crate::fix::Applicability::Display && !f.edits.is_empty()
+            }),
+        unknown: r.finding.unknown,
+        fingerprint: &r.fingerprint,
+        defined_at: r.at.defined_at.as_deref(),
+        api_path: r.at.api_path.as_deref(),
+        suppressed: r.suppressed.is_some(),
+        suppression: r.suppressed.as_ref(),
+    }
+}
+
+/// The document with an empty findings array, cut at that array: (up to and including `[`,
+/// from `]` on). The findings are written between the two.
+fn halves(t: &Tail) -> (String, String) {
     let doc = Document {
         version: SCHEMA_VERSION,
         tool: Tool {
             name: "swarmaudit",
             version: env!("CARGO_PKG_VERSION"),
         },
-        findings,
-        errors: report.errors,
+        findings: vec![],
+        errors: t.errors,
         summary: Summary {
-            findings: report
-                .findings
-                .iter()
-                .filter(|r| r.suppressed.is_none())
-                .count(),
-            suppressed: report
-                .findings
-                .iter()
-                .filter(|r| r.suppressed.is_some())
-                .count(),
-            in_baseline: report.in_baseline,
-            by_severity: counts(report.findings)
+            findings: t.totals.active(),
+            suppressed: t.totals.suppressed,
+            in_baseline: t.in_baseline,
+            by_severity: t
+                .totals
+                .counts()
                 .into_iter()
                 .map(|(s, n)| (s.as_str(), n))
                 .collect(),
-            files_scanned: report.files_scanned,
-            files_failed: report.files_failed,
+            files_scanned: t.files_scanned,
+            files_failed: t.files_failed,
         },
     };
-    let mut s = serde_json::to_string_pretty(&doc).unwrap_or_default();
-    s.push('\n');
-    s
+    let mut doc = serde_json::to_string_pretty(&doc).unwrap_or_default();
+    doc.push('\n');
+    let close = doc
+        .find("\n  \"findings\": []")
+        .map_or(doc.len(), |at| at + "\n  \"findings\": [".len());
+    let tail = doc.split_off(close);
+    (doc, tail)
+}
+
+pub fn head() -> String {
+    halves(&Tail::empty("")).0
+}
+
+/// Findings as elements of the `findings` array, joined by `,\n`.
+pub fn chunk(findings: &[Reported]) -> String {
+    let mut out = String::new();
+    for (i, r) in findings.iter().enumerate() {
+        if i > 0 {
+            out.push_str(",\n");
+        }
+        crate::report::pretty_at_depth(&finding(r), 2, &mut out);
+    }
+    out
+}
+
+pub fn tail(t: &Tail) -> String {
+    halves(t).1
 }

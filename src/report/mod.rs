@@ -64,6 +64,11 @@ impl Reported {
 /// code scanning keeps them apart.
 pub fn sort(items: &mut [Reported]) {
     sort_only(items);
+    number_repeated_fingerprints(items);
+}
+
+/// The second and later findings with one fingerprint get `-2`, `-3`, … in order.
+pub fn number_repeated_fingerprints(items: &mut [Reported]) {
     // borrowed keys: cloning every fingerprint into the map cost more than the sort
     let mut seen: std::collections::HashMap<&str, usize> =
         std::collections::HashMap::with_capacity(items.len());
@@ -124,6 +129,78 @@ pub fn sort_only(items: &mut [Reported]) {
     });
     let mut order: Vec<usize> = keys.into_iter().map(|k| k.3).collect();
     permute(items, &mut order);
+}
+
+/// `f` over `pieces` on all cores (threads take the next piece when done); the results in
+/// the order of the pieces. Reporters render tens of thousands of findings this way.
+pub(crate) fn par_map<T: Sync, R: Send>(pieces: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, 8)
+        .min(pieces.len());
+    if threads <= 1 {
+        return pieces.iter().map(f).collect();
+    }
+    let next = AtomicUsize::new(0);
+    let work = || {
+        let mut done = vec![];
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let Some(piece) = pieces.get(i) else { break };
+            done.push((i, f(piece)));
+        }
+        done
+    };
+    let mut slots: Vec<Option<R>> = (0..pieces.len()).map(|_| None).collect();
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .filter_map(|_| std::thread::Builder::new().spawn_scoped(scope, work).ok())
+            .collect();
+        for done in handles.into_iter().filter_map(|h| h.join().ok()) {
+            for (i, r) in done {
+                slots[i] = Some(r);
+            }
+        }
+    });
+    // a piece no thread delivered (none could be started) is rendered here
+    slots
+        .into_iter()
+        .zip(pieces)
+        .map(|(r, piece)| r.unwrap_or_else(|| f(piece)))
+        .collect()
+}
+
+/// Sorted findings cut into pieces of at least `min` findings, never inside one file's run
+/// (the table draws one table per file).
+fn file_pieces(findings: &[Reported], min: usize) -> Vec<&[Reported]> {
+    let mut pieces = vec![];
+    let mut start = 0;
+    for i in 1..=findings.len() {
+        let boundary = i == findings.len() || findings[i].at.file != findings[i - 1].at.file;
+        if boundary && (i - start >= min || i == findings.len()) {
+            pieces.push(&findings[start..i]);
+            start = i;
+        }
+    }
+    pieces
+}
+
+/// Pretty JSON of `value` indented `depth` levels (two spaces each), as serde_json's pretty
+/// printer writes it inside a document at that depth: JSON strings hold no raw newline, so
+/// every line break is followed by the indentation.
+pub(crate) fn pretty_at_depth(value: &impl serde::Serialize, depth: usize, out: &mut String) {
+    let text = serde_json::to_string_pretty(value).unwrap_or_default();
+    let indent = "  ".repeat(depth);
+    out.reserve(text.len() + text.len() / 8);
+    out.push_str(&indent);
+    for (i, line) in text.split('\n').enumerate() {
+        if i > 0 {
+            out.push('\n');
+            out.push_str(&indent);
+        }
+        out.push_str(line);
+    }
 }
 
 /// Rearrange `items` so that position `i` holds what was at `order[i]` (cycle by cycle).
@@ -219,25 +296,197 @@ pub fn full_message(f: &Finding, r: &Resolved) -> String {
 
 /// Active (not suppressed) findings by severity.
 pub fn counts(findings: &[Reported]) -> Vec<(Severity, usize)> {
-    Severity::ALL
-        .iter()
-        .map(|s| {
-            let n = findings
-                .iter()
-                .filter(|f| f.suppressed.is_none() && f.finding.severity == *s)
-                .count();
-            (*s, n)
-        })
-        .collect()
+    Totals::of(findings).counts()
+}
+
+/// What a summary and the gate need of the findings reported so far, added up stack by stack
+/// when the report is written as the stacks are audited.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Totals {
+    /// Active findings per severity, in the order of [`Severity::ALL`].
+    pub active: [usize; 5],
+    pub suppressed: usize,
+}
+
+impl Totals {
+    pub fn of(findings: &[Reported]) -> Self {
+        let mut t = Totals::default();
+        for r in findings {
+            if r.suppressed.is_some() {
+                t.suppressed += 1;
+            } else if let Some(i) = Severity::ALL.iter().position(|s| *s == r.finding.severity) {
+                t.active[i] += 1;
+            }
+        }
+        t
+    }
+    pub fn add(&mut self, other: &Totals) {
+        for (a, b) in self.active.iter_mut().zip(other.active) {
+            *a += b;
+        }
+        self.suppressed += other.suppressed;
+    }
+    pub fn active(&self) -> usize {
+        self.active.iter().sum()
+    }
+    pub fn counts(&self) -> Vec<(Severity, usize)> {
+        Severity::ALL.iter().copied().zip(self.active).collect()
+    }
+    /// Is there an active finding at or above `t`?
+    pub fn any_at_or_above(&self, t: Severity) -> bool {
+        Severity::ALL
+            .iter()
+            .zip(self.active)
+            .any(|(s, n)| *s >= t && n > 0)
+    }
+}
+
+/// Everything after the findings: what a report's closing part (summary, errors) needs.
+pub struct Tail<'a> {
+    pub totals: Totals,
+    pub errors: &'a [FileError],
+    pub files_scanned: usize,
+    pub files_failed: usize,
+    pub in_baseline: usize,
+    pub category: &'a str,
+}
+
+impl<'a> Tail<'a> {
+    /// Nothing found, nothing failed (the parts of a report before its findings do not depend
+    /// on what its tail says).
+    pub fn empty(category: &'a str) -> Self {
+        Tail {
+            totals: Totals::default(),
+            errors: &[],
+            files_scanned: 0,
+            files_failed: 0,
+            in_baseline: 0,
+            category,
+        }
+    }
+}
+
+impl Report<'_> {
+    pub fn tail(&self) -> Tail<'_> {
+        Tail {
+            totals: Totals::of(self.findings),
+            errors: self.errors,
+            files_scanned: self.files_scanned,
+            files_failed: self.files_failed,
+            in_baseline: self.in_baseline,
+            category: self.category,
+        }
+    }
+}
+
+/// A report is written in three parts so that it can be streamed: [`head`], the findings of
+/// each stack as it is audited ([`chunk`]), and [`tail`] once everything is known. Between
+/// them go the separators of [`Framing`]. [`render`] writes all three at once, and a streamed
+/// report is byte for byte the same.
+pub fn head(format: Format, category: &str) -> String {
+    match format {
+        Format::Table | Format::Github => String::new(),
+        Format::Json => json::head(),
+        Format::Sarif => sarif::head(category),
+    }
+}
+
+/// The findings of one part of the report (one stack's, in their order).
+pub fn chunk(format: Format, findings: &[Reported], color: bool) -> String {
+    match format {
+        Format::Table => table::chunk(findings, color, table::terminal_width()),
+        Format::Json => json::chunk(findings),
+        Format::Sarif => sarif::chunk(findings),
+        Format::Github => github::chunk(findings),
+    }
+}
+
+pub fn tail(format: Format, t: &Tail) -> String {
+    match format {
+        Format::Table => table::tail(t),
+        Format::Json => json::tail(t),
+        Format::Sarif => sarif::tail(t),
+        Format::Github => github::tail(t),
+    }
+}
+
+/// Separators between the parts: before the first non-empty chunk, between chunks, and after
+/// the last one (JSON arrays need commas and a closing indentation).
+pub struct Framing {
+    pub first: &'static str,
+    pub between: &'static str,
+    pub close: &'static str,
+}
+
+pub fn framing(format: Format) -> Framing {
+    match format {
+        Format::Table | Format::Github => Framing {
+            first: "",
+            between: "",
+            close: "",
+        },
+        Format::Json => Framing {
+            first: "\n",
+            between: ",\n",
+            close: "\n  ",
+        },
+        Format::Sarif => Framing {
+            first: "\n",
+            between: ",\n",
+            close: "\n      ",
+        },
+    }
+}
+
+/// Writes a report part by part, with the separators between non-empty chunks.
+pub struct Streamer {
+    format: Format,
+    any: bool,
+}
+
+impl Streamer {
+    /// The head of the report and a streamer for its chunks.
+    pub fn start(format: Format, category: &str) -> (Self, String) {
+        (Streamer { format, any: false }, head(format, category))
+    }
+    /// A chunk rendered by [`chunk`], with the separator it needs.
+    pub fn framed(&mut self, rendered: String) -> String {
+        if rendered.is_empty() {
+            return rendered;
+        }
+        let f = framing(self.format);
+        let sep = if self.any { f.between } else { f.first };
+        self.any = true;
+        if sep.is_empty() {
+            rendered
+        } else {
+            let mut s = String::with_capacity(sep.len() + rendered.len());
+            s.push_str(sep);
+            s.push_str(&rendered);
+            s
+        }
+    }
+    pub fn finish(self, t: &Tail) -> String {
+        let mut s = String::new();
+        if self.any {
+            s.push_str(framing(self.format).close);
+        }
+        s.push_str(&tail(self.format, t));
+        s
+    }
 }
 
 pub fn render(format: Format, report: &Report, color: bool) -> String {
-    match format {
-        Format::Table => table::render(report, color),
-        Format::Json => json::render(report),
-        Format::Sarif => sarif::render(report),
-        Format::Github => github::render(report),
+    let (mut stream, mut out) = Streamer::start(format, report.category);
+    // the findings in pieces on all cores, joined in order
+    let pieces = par_map(&file_pieces(report.findings, 1024), |piece| {
+        chunk(format, piece, color)
+    });
+    for p in pieces {
+        out.push_str(&stream.framed(p));
     }
+    out.push_str(&stream.finish(&report.tail()));
+    out
 }
 
 #[cfg(test)]

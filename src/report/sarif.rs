@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::report::{Report, Reported, Resolved};
+use crate::report::{Reported, Resolved, Tail};
 use crate::rules::catalog::{self, RuleMeta};
 
 pub const SCHEMA_URI: &str = "https://json.schemastore.org/sarif-2.1.0.json";
@@ -319,8 +319,9 @@ struct Run<'a> {
     automation_details: AutomationDetails,
     column_kind: &'static str,
     original_uri_base_ids: BTreeMap<&'static str, UriBase>,
-    invocations: Vec<Invocation<'a>>,
+    // before `invocations`: the results are streamed, the invocation is known at the end
     results: Vec<SarifResult<'a>>,
+    invocations: Vec<Invocation<'a>>,
 }
 
 #[derive(Serialize)]
@@ -373,9 +374,11 @@ fn result<'a>(r: &'a Reported, rules: &[RuleMeta]) -> SarifResult<'a> {
     }
 }
 
-pub fn render(report: &Report) -> String {
+/// The log with an empty results array, cut at that array: (up to and including `[`, from `]`
+/// on). The results are written between the two.
+fn halves(t: &Tail) -> (String, String) {
     let rules = catalog::all();
-    let notifications = report
+    let notifications = t
         .errors
         .iter()
         .map(|e| Notification {
@@ -418,18 +421,42 @@ pub fn render(report: &Report) -> String {
                 },
             },
             automation_details: AutomationDetails {
-                id: format!("{}/", report.category.trim_end_matches('/')),
+                id: format!("{}/", t.category.trim_end_matches('/')),
             },
             column_kind: "unicodeCodePoints",
             original_uri_base_ids: BTreeMap::from([(SRCROOT, UriBase { uri: cwd })]),
+            results: vec![],
             invocations: vec![Invocation {
-                execution_successful: report.errors.is_empty(),
+                execution_successful: t.errors.is_empty(),
                 tool_execution_notifications: notifications,
             }],
-            results: report.findings.iter().map(|r| result(r, rules)).collect(),
         }],
     };
-    let mut s = serde_json::to_string_pretty(&log).unwrap_or_default();
-    s.push('\n');
-    s
+    let mut doc = serde_json::to_string_pretty(&log).unwrap_or_default();
+    doc.push('\n');
+    let marker = "\n      \"results\": [";
+    let close = doc.find(marker).map_or(doc.len(), |at| at + marker.len());
+    let tail = doc.split_off(close);
+    (doc, tail)
+}
+
+pub fn head(category: &str) -> String {
+    halves(&Tail::empty(category)).0
+}
+
+/// Findings as elements of the run's `results` array, joined by `,\n`.
+pub fn chunk(findings: &[Reported]) -> String {
+    let rules = catalog::all();
+    let mut out = String::new();
+    for (i, r) in findings.iter().enumerate() {
+        if i > 0 {
+            out.push_str(",\n");
+        }
+        crate::report::pretty_at_depth(&result(r, rules), 4, &mut out);
+    }
+    out
+}
+
+pub fn tail(t: &Tail) -> String {
+    halves(t).1
 }

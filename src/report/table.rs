@@ -7,7 +7,7 @@
 use unicode_width::UnicodeWidthStr;
 
 use crate::finding::Severity;
-use crate::report::{counts, Report};
+use crate::report::{Reported, Tail};
 
 /// ANSI foreground colour for a severity.
 fn color_of(s: Severity) -> &'static str {
@@ -148,12 +148,14 @@ fn draw(out: &mut String, rows: &[[&str; 5]], colors: &[Option<&str>], width: us
     rule_line(out, &widths, '└', '─', '┴', '┘');
 }
 
-pub fn render(report: &Report, color: bool) -> String {
+/// One table per file of these findings (suppressed ones are counted in the summary and
+/// listed in JSON and SARIF, not here).
+pub fn chunk(findings: &[Reported], color: bool, width: usize) -> String {
     let mut out = String::new();
-    let mut groups: Vec<(&str, Vec<usize>)> = vec![];
-    for (i, r) in report.findings.iter().enumerate() {
+    let mut groups: Vec<(&str, Vec<&Reported>)> = vec![];
+    for r in findings {
         if r.suppressed.is_some() {
-            continue; // counted in the summary; listed in JSON and SARIF
+            continue;
         }
         let file = if r.at.file.is_empty() {
             "(live)"
@@ -161,18 +163,16 @@ pub fn render(report: &Report, color: bool) -> String {
             r.at.file.as_str()
         };
         match groups.last_mut() {
-            Some((g, v)) if *g == file => v.push(i),
-            _ => groups.push((file, vec![i])),
+            Some((g, v)) if *g == file => v.push(r),
+            _ => groups.push((file, vec![r])),
         }
     }
-    let width = terminal_width();
-    for (file, idx) in &groups {
+    for (file, group) in &groups {
         out.push_str(file);
         out.push('\n');
-        let cells: Vec<(String, String)> = idx
+        let cells: Vec<(String, String)> = group
             .iter()
-            .map(|&i| {
-                let r = &report.findings[i];
+            .map(|r| {
                 let location = match &r.at.api_path {
                     Some(p) => p.clone(),
                     None => format!("{}:{}", r.at.line, r.at.column),
@@ -180,11 +180,10 @@ pub fn render(report: &Report, color: bool) -> String {
                 (location, r.finding.object.qualified_name())
             })
             .collect();
-        let rows: Vec<[&str; 5]> = idx
+        let rows: Vec<[&str; 5]> = group
             .iter()
             .zip(&cells)
-            .map(|(&i, (location, object))| {
-                let r = &report.findings[i];
+            .map(|(r, (location, object))| {
                 [
                     r.finding.severity.as_str(),
                     r.finding.rule,
@@ -194,36 +193,40 @@ pub fn render(report: &Report, color: bool) -> String {
                 ]
             })
             .collect();
-        let colors: Vec<Option<&str>> = idx
+        let colors: Vec<Option<&str>> = group
             .iter()
-            .map(|&i| color.then(|| color_of(report.findings[i].finding.severity)))
+            .map(|r| color.then(|| color_of(r.finding.severity)))
             .collect();
         draw(&mut out, &rows, &colors, width);
         out.push_str("\n\n");
     }
-    for e in report.errors {
+    out
+}
+
+/// Errors, then the summary line.
+pub fn tail(t: &Tail) -> String {
+    let mut out = String::new();
+    for e in t.errors {
         out.push_str(&format!("error: {e}\n"));
     }
-    if !report.errors.is_empty() {
+    if !t.errors.is_empty() {
         out.push('\n');
     }
-    let by_sev: Vec<String> = counts(report.findings)
+    let by_sev: Vec<String> = t
+        .totals
+        .counts()
         .into_iter()
         .filter(|(_, n)| *n > 0)
         .map(|(s, n)| format!("{n} {s}"))
         .collect();
-    let active = report
-        .findings
-        .iter()
-        .filter(|r| r.suppressed.is_none())
-        .count();
-    let suppressed = report.findings.len() - active;
+    let active = t.totals.active();
+    let suppressed = t.totals.suppressed;
     let mut extra = String::new();
     if suppressed > 0 {
         extra.push_str(&format!(", {suppressed} suppressed"));
     }
-    if report.in_baseline > 0 {
-        extra.push_str(&format!(", {} in baseline", report.in_baseline));
+    if t.in_baseline > 0 {
+        extra.push_str(&format!(", {} in baseline", t.in_baseline));
     }
     out.push_str(&format!(
         "{} finding{}{}{extra}; {} file{} scanned, {} failed\n",
@@ -234,14 +237,14 @@ pub fn render(report: &Report, color: bool) -> String {
         } else {
             format!(" ({})", by_sev.join(", "))
         },
-        report.files_scanned,
-        if report.files_scanned == 1 { "" } else { "s" },
-        report.files_failed
+        t.files_scanned,
+        if t.files_scanned == 1 { "" } else { "s" },
+        t.files_failed
     ));
     out
 }
 
-fn terminal_width() -> usize {
+pub fn terminal_width() -> usize {
     std::env::var("COLUMNS")
         .ok()
         .and_then(|c| c.parse().ok())

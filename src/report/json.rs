@@ -131,14 +131,7 @@ pub fn head() -> String {
 
 /// Findings as elements of the `findings` array, joined by `,\n`.
 pub fn chunk(findings: &[Reported]) -> String {
-    let mut out = String::new();
-    for (i, r) in findings.iter().enumerate() {
-        if i > 0 {
-            out.push_str(",\n");
-        }
-        crate::report::pretty_at_depth(&finding(r), 2, &mut out);
-    }
-    out
+    crate::report::pretty_elements(findings.iter().map(|r| finding(r)), 2)
 }
 
 pub fn tail(t: &Tail) -> String {

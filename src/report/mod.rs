@@ -186,20 +186,102 @@ fn file_pieces(findings: &[Reported], min: usize) -> Vec<&[Reported]> {
     pieces
 }
 
-/// Pretty JSON of `value` indented `depth` levels (two spaces each), as serde_json's pretty
-/// printer writes it inside a document at that depth: JSON strings hold no raw newline, so
-/// every line break is followed by the indentation.
-pub(crate) fn pretty_at_depth(value: &impl serde::Serialize, depth: usize, out: &mut String) {
-    let text = serde_json::to_string_pretty(value).unwrap_or_default();
-    let indent = "  ".repeat(depth);
-    out.reserve(text.len() + text.len() / 8);
-    out.push_str(&indent);
-    for (i, line) in text.split('\n').enumerate() {
+/// Pretty JSON of each of `values`, joined by `,\n`, as serde_json's pretty printer writes the
+/// elements of an array at `depth` (two spaces per level): the elements of a document's large
+/// array rendered on their own, in parallel, and put in place (see [`Streamer`]).
+pub(crate) fn pretty_elements<T: serde::Serialize>(
+    values: impl Iterator<Item = T>,
+    depth: usize,
+) -> String {
+    let mut buf: Vec<u8> = Vec::new();
+    for (i, v) in values.enumerate() {
         if i > 0 {
-            out.push('\n');
-            out.push_str(&indent);
+            buf.extend_from_slice(b",\n");
         }
-        out.push_str(line);
+        for _ in 0..depth {
+            buf.extend_from_slice(b"  ");
+        }
+        let mut ser = serde_json::Serializer::with_formatter(
+            &mut buf,
+            Indented {
+                level: depth,
+                has_value: false,
+            },
+        );
+        // serialising into memory fails only on a value serde_json cannot represent, which our
+        // reporter structs do not hold
+        let _ = v.serialize(&mut ser);
+    }
+    String::from_utf8(buf).unwrap_or_default()
+}
+
+/// serde_json's `PrettyFormatter` (two spaces) starting at an indentation level.
+struct Indented {
+    level: usize,
+    has_value: bool,
+}
+
+impl Indented {
+    fn newline<W: ?Sized + std::io::Write>(&self, w: &mut W, first: bool) -> std::io::Result<()> {
+        w.write_all(if first { b"\n" } else { b",\n" })?;
+        for _ in 0..self.level {
+            w.write_all(b"  ")?;
+        }
+        Ok(())
+    }
+    fn close<W: ?Sized + std::io::Write>(&mut self, w: &mut W, c: &[u8]) -> std::io::Result<()> {
+        self.level -= 1;
+        if self.has_value {
+            w.write_all(b"\n")?;
+            for _ in 0..self.level {
+                w.write_all(b"  ")?;
+            }
+        }
+        w.write_all(c)
+    }
+}
+
+impl serde_json::ser::Formatter for Indented {
+    fn begin_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.level += 1;
+        self.has_value = false;
+        w.write_all(b"[")
+    }
+    fn end_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.close(w, b"]")
+    }
+    fn begin_array_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.newline(w, first)
+    }
+    fn end_array_value<W: ?Sized + std::io::Write>(&mut self, _: &mut W) -> std::io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
+    fn begin_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.level += 1;
+        self.has_value = false;
+        w.write_all(b"{")
+    }
+    fn end_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.close(w, b"}")
+    }
+    fn begin_object_key<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.newline(w, first)
+    }
+    fn begin_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        w.write_all(b": ")
+    }
+    fn end_object_value<W: ?Sized + std::io::Write>(&mut self, _: &mut W) -> std::io::Result<()> {
+        self.has_value = true;
+        Ok(())
     }
 }
 
@@ -491,6 +573,28 @@ pub fn render(format: Format, report: &Report, color: bool) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn elements_render_as_serde_json_renders_them_inside_a_document() {
+        let items = vec![
+            serde_json::json!({"a": [], "b": {}, "c": [1, {"d": [[], [2]], "e": "x\ny"}], "f": null}),
+            serde_json::json!([]),
+            serde_json::json!({"g": {"h": {"i": [true, false]}}}),
+        ];
+        for depth in 0..5 {
+            // the same items as an array nested `depth - 1` levels deep in a document
+            let mut doc = serde_json::Value::Array(items.clone());
+            for _ in 1..depth.max(1) {
+                doc = serde_json::json!({ "k": doc });
+            }
+            let whole = serde_json::to_string_pretty(&doc).unwrap();
+            let elements = super::pretty_elements(items.iter(), depth.max(1));
+            assert!(
+                whole.contains(&format!("[\n{elements}\n")),
+                "depth {depth}:\n{whole}\n---\n{elements}"
+            );
+        }
+    }
+
     #[test]
     fn permute_moves_every_item_to_its_place() {
         for order in [

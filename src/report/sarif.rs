@@ -447,14 +447,7 @@ pub fn head(category: &str) -> String {
 /// Findings as elements of the run's `results` array, joined by `,\n`.
 pub fn chunk(findings: &[Reported]) -> String {
     let rules = catalog::all();
-    let mut out = String::new();
-    for (i, r) in findings.iter().enumerate() {
-        if i > 0 {
-            out.push_str(",\n");
-        }
-        crate::report::pretty_at_depth(&result(r, rules), 4, &mut out);
-    }
-    out
+    crate::report::pretty_elements(findings.iter().map(|r| result(r, rules)), 4)
 }
 
 pub fn tail(t: &Tail) -> String {

@@ -123,14 +123,13 @@ impl FailOn {
 
     /// The gate over what is reported: suppressed findings stay visible but never fail it.
     pub(crate) fn gate(self, findings: &[Reported]) -> ExitStatus {
+        self.gate_totals(&report::Totals::of(findings))
+    }
+
+    /// [`FailOn::gate`] over findings already counted (a streamed scan keeps only the counts).
+    pub(crate) fn gate_totals(self, totals: &report::Totals) -> ExitStatus {
         match self.threshold() {
-            Some(t)
-                if findings
-                    .iter()
-                    .any(|r| r.suppressed.is_none() && r.finding.severity >= t) =>
-            {
-                ExitStatus::GateFailed
-            }
+            Some(t) if totals.any_at_or_above(t) => ExitStatus::GateFailed,
             _ => ExitStatus::Pass,
         }
     }
@@ -643,10 +642,7 @@ fn stream_scan(
     if !errors.is_empty() {
         return ExitStatus::Error;
     }
-    match FailOn::resolve(args.fail_on, config).threshold() {
-        Some(t) if totals.any_at_or_above(t) => ExitStatus::GateFailed,
-        _ => ExitStatus::Pass,
-    }
+    FailOn::resolve(args.fail_on, config).gate_totals(&totals)
 }
 
 /// Host checks of this machine (`--host-checks`): collect, lower, audit.
@@ -930,11 +926,9 @@ struct AuditSetup<'a> {
 }
 
 /// Audit stacks one at a time (load, run rules, render locations, drop the text and model, so
-/// memory stays bounded per file), spread over the machine's cores. Threads take the next stack
-/// when they are done with one (files differ a lot in size); `finish` turns a stack's audit
-/// (findings sorted) into what the caller keeps — on the auditing thread — and `emit` receives
-/// those on the calling thread in stack order, as soon as the stacks before are done, so the
-/// result does not depend on the thread count or timing. A panic while auditing one stack is
+/// memory stays bounded per file), spread over the machine's cores by [`crate::par::ordered`]:
+/// `finish` turns a stack's audit (findings sorted) into what the caller keeps — on the
+/// auditing thread — and `emit` receives those on the calling thread in stack order. A panic while auditing one stack is
 /// contained there: its files are reported as failed and the others are still audited.
 /// Returns the matches per config exemption.
 fn audit_each<T: Send>(
@@ -942,7 +936,6 @@ fn audit_each<T: Send>(
     finish: impl Fn(Audit) -> T + Sync,
     mut emit: impl FnMut(T),
 ) -> Vec<usize> {
-    use std::sync::atomic::{AtomicUsize, Ordering};
     let AuditSetup {
         stacks,
         walked,
@@ -1015,58 +1008,19 @@ fn audit_each<T: Send>(
         finish(audit)
     };
     let mut exemptions_used = vec![0; exemptions];
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .clamp(1, 8)
-        .min(stacks.len());
-    if threads <= 1 {
-        for i in 0..stacks.len() {
-            emit(guarded(i, &mut exemptions_used));
-        }
-        return exemptions_used;
-    }
-    let next = AtomicUsize::new(0);
-    let (tx, rx) = std::sync::mpsc::channel::<(usize, T, Vec<usize>)>();
-    let mut pending: std::collections::BTreeMap<usize, T> = std::collections::BTreeMap::new();
-    let mut due = 0;
-    std::thread::scope(|scope| {
-        let work = |tx: std::sync::mpsc::Sender<(usize, T, Vec<usize>)>| loop {
-            let i = next.fetch_add(1, Ordering::Relaxed);
-            if i >= stacks.len() {
-                break;
-            }
+    crate::par::ordered(
+        stacks.len(),
+        |i| {
             let mut used = vec![0; exemptions];
-            let t = guarded(i, &mut used);
-            if tx.send((i, t, used)).is_err() {
-                break;
-            }
-        };
-        for _ in 0..threads {
-            let tx = tx.clone();
-            // a thread that cannot be started leaves its share to the others
-            let _ = std::thread::Builder::new()
-                .stack_size(8 << 20)
-                .spawn_scoped(scope, move || work(tx));
-        }
-        drop(tx);
-        for (i, t, used) in rx {
+            (guarded(i, &mut used), used)
+        },
+        |(t, used)| {
             for (a, b) in exemptions_used.iter_mut().zip(&used) {
                 *a += b;
             }
-            pending.insert(i, t);
-            while let Some(t) = pending.remove(&due) {
-                emit(t);
-                due += 1;
-            }
-        }
-    });
-    // stacks no thread delivered (none could be started) are audited here
-    for i in due..stacks.len() {
-        match pending.remove(&i) {
-            Some(t) => emit(t),
-            None => emit(guarded(i, &mut exemptions_used)),
-        }
-    }
+            emit(t);
+        },
+    );
     exemptions_used
 }
 

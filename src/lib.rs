@@ -16,6 +16,7 @@ pub mod host;
 pub mod live;
 pub mod load;
 pub mod model;
+pub mod par;
 pub mod probe;
 pub mod registry;
 pub mod report;

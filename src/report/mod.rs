@@ -131,44 +131,12 @@ pub fn sort_only(items: &mut [Reported]) {
     permute(items, &mut order);
 }
 
-/// `f` over `pieces` on all cores (threads take the next piece when done); the results in
-/// the order of the pieces. Reporters render tens of thousands of findings this way.
+/// `f` over `pieces` on all cores ([`crate::par::ordered`]); the results in the order of the
+/// pieces. Reporters render tens of thousands of findings this way.
 pub(crate) fn par_map<T: Sync, R: Send>(pieces: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .clamp(1, 8)
-        .min(pieces.len());
-    if threads <= 1 {
-        return pieces.iter().map(f).collect();
-    }
-    let next = AtomicUsize::new(0);
-    let work = || {
-        let mut done = vec![];
-        loop {
-            let i = next.fetch_add(1, Ordering::Relaxed);
-            let Some(piece) = pieces.get(i) else { break };
-            done.push((i, f(piece)));
-        }
-        done
-    };
-    let mut slots: Vec<Option<R>> = (0..pieces.len()).map(|_| None).collect();
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..threads)
-            .filter_map(|_| std::thread::Builder::new().spawn_scoped(scope, work).ok())
-            .collect();
-        for done in handles.into_iter().filter_map(|h| h.join().ok()) {
-            for (i, r) in done {
-                slots[i] = Some(r);
-            }
-        }
-    });
-    // a piece no thread delivered (none could be started) is rendered here
-    slots
-        .into_iter()
-        .zip(pieces)
-        .map(|(r, piece)| r.unwrap_or_else(|| f(piece)))
-        .collect()
+    let mut out = Vec::with_capacity(pieces.len());
+    crate::par::ordered(pieces.len(), |i| f(&pieces[i]), |r| out.push(r));
+    out
 }
 
 /// Sorted findings cut into pieces of at least `min` findings, never inside one file's run
@@ -229,6 +197,11 @@ impl Indented {
         }
         Ok(())
     }
+    fn open<W: ?Sized + std::io::Write>(&mut self, w: &mut W, c: &[u8]) -> std::io::Result<()> {
+        self.level += 1;
+        self.has_value = false;
+        w.write_all(c)
+    }
     fn close<W: ?Sized + std::io::Write>(&mut self, w: &mut W, c: &[u8]) -> std::io::Result<()> {
         self.level -= 1;
         if self.has_value {
@@ -243,9 +216,7 @@ impl Indented {
 
 impl serde_json::ser::Formatter for Indented {
     fn begin_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
-        self.level += 1;
-        self.has_value = false;
-        w.write_all(b"[")
+        self.open(w, b"[")
     }
     fn end_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
         self.close(w, b"]")
@@ -262,9 +233,7 @@ impl serde_json::ser::Formatter for Indented {
         Ok(())
     }
     fn begin_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
-        self.level += 1;
-        self.has_value = false;
-        w.write_all(b"{")
+        self.open(w, b"{")
     }
     fn end_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
         self.close(w, b"}")
@@ -374,11 +343,6 @@ pub fn full_message(f: &Finding, r: &Resolved) -> String {
         ),
         None => f.message.clone(),
     }
-}
-
-/// Active (not suppressed) findings by severity.
-pub fn counts(findings: &[Reported]) -> Vec<(Severity, usize)> {
-    Totals::of(findings).counts()
 }
 
 /// What a summary and the gate need of the findings reported so far, added up stack by stack

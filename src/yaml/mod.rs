@@ -1,16 +1,16 @@
-//! Spanned YAML loading around serde-saphyr.
+//! Spanned YAML loading on serde-saphyr's YAML parser.
 //!
 //! Every node keeps the byte range where it was *used* (`span`) and, when it was reached
-//! through an alias or merge key, the range where it was *defined* (`def`). Anchors, aliases
-//! and merge keys are resolved by serde-saphyr; budgets stop hostile input (deep nesting,
-//! alias bombs) with an error instead of a crash.
+//! through an alias or merge key, the range where it was *defined* (`def`). The tree is built
+//! from the parser's events ([`events`]): anchors, aliases and merge keys are resolved there,
+//! scalars typed as Docker's YAML reader types them, and budgets stop hostile input (deep
+//! nesting, alias bombs) with an error instead of a crash.
 
 use std::fmt;
 
-use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
-use serde_saphyr::{DuplicateKeyPolicy, Location, Spanned};
-
 use crate::source::{FileId, SourceFile};
+
+pub mod events;
 
 /// Largest stack file we read; real stack files are a few KiB.
 pub const MAX_FILE_BYTES: usize = 8 * 1024 * 1024;
@@ -138,147 +138,6 @@ impl fmt::Display for LoadError {
     }
 }
 
-/// Raw tree as serde-saphyr hands it over.
-enum Raw {
-    Null,
-    Bool(bool),
-    Int(i64),
-    Float(f64),
-    Str(String),
-    Seq(Vec<Spanned<Raw>>),
-    Map(Vec<(Spanned<Raw>, Spanned<Raw>)>),
-}
-
-impl<'de> Deserialize<'de> for Raw {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct RawVisitor;
-        impl<'de> Visitor<'de> for RawVisitor {
-            type Value = Raw;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("any YAML value")
-            }
-            fn visit_unit<E>(self) -> Result<Raw, E> {
-                Ok(Raw::Null)
-            }
-            fn visit_none<E>(self) -> Result<Raw, E> {
-                Ok(Raw::Null)
-            }
-            fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Raw, D::Error> {
-                Raw::deserialize(d)
-            }
-            fn visit_bool<E>(self, b: bool) -> Result<Raw, E> {
-                Ok(Raw::Bool(b))
-            }
-            fn visit_i64<E>(self, i: i64) -> Result<Raw, E> {
-                Ok(Raw::Int(i))
-            }
-            fn visit_u64<E>(self, u: u64) -> Result<Raw, E> {
-                Ok(i64::try_from(u).map_or(Raw::Float(u as f64), Raw::Int))
-            }
-            fn visit_i128<E>(self, i: i128) -> Result<Raw, E> {
-                Ok(i64::try_from(i).map_or(Raw::Float(i as f64), Raw::Int))
-            }
-            fn visit_u128<E>(self, u: u128) -> Result<Raw, E> {
-                Ok(i64::try_from(u).map_or(Raw::Float(u as f64), Raw::Int))
-            }
-            fn visit_f64<E>(self, f: f64) -> Result<Raw, E> {
-                Ok(Raw::Float(f))
-            }
-            fn visit_str<E>(self, s: &str) -> Result<Raw, E> {
-                Ok(Raw::Str(s.to_string()))
-            }
-            fn visit_string<E>(self, s: String) -> Result<Raw, E> {
-                Ok(Raw::Str(s))
-            }
-            fn visit_bytes<E: de::Error>(self, b: &[u8]) -> Result<Raw, E> {
-                Ok(Raw::Str(String::from_utf8_lossy(b).into_owned()))
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut a: A) -> Result<Raw, A::Error> {
-                let mut v = Vec::new();
-                while let Some(x) = a.next_element::<Spanned<Raw>>()? {
-                    v.push(x);
-                }
-                Ok(Raw::Seq(v))
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> Result<Raw, A::Error> {
-                let mut v = Vec::new();
-                while let Some(entry) = a.next_entry::<Spanned<Raw>, Spanned<Raw>>()? {
-                    v.push(entry);
-                }
-                Ok(Raw::Map(v))
-            }
-        }
-        d.deserialize_any(RawVisitor)
-    }
-}
-
-fn span_of(file: FileId, loc: &Location) -> Span {
-    let sp = loc.span();
-    let start = sp.byte_offset().unwrap_or(0) as u32;
-    let len = sp.byte_len().unwrap_or(0) as u32;
-    Span {
-        file,
-        start,
-        end: start.saturating_add(len),
-    }
-}
-
-fn convert(file: FileId, text: &str, raw: Spanned<Raw>) -> Node {
-    let span = span_of(file, &raw.referenced);
-    let defined = span_of(file, &raw.defined);
-    let def = (defined.start != span.start).then_some(defined);
-    let kind = match raw.value {
-        Raw::Null => Kind::Null,
-        // Docker's YAML reader (go-yaml v3) reads only true/false as booleans; `yes`, `no`,
-        // `on`, `off` stay strings (`restart: no`, `FOO: yes` in an environment). Stack
-        // deploy casts them where it expects a boolean (see `Val::as_bool`).
-        Raw::Bool(b) => {
-            let written = text.get(defined.range()).unwrap_or("");
-            if written.eq_ignore_ascii_case("true")
-                || written.eq_ignore_ascii_case("false")
-                || written.is_empty()
-            {
-                Kind::Bool(b)
-            } else {
-                Kind::Str(written.to_string())
-            }
-        }
-        Raw::Int(i) => Kind::Int(i),
-        // go-yaml v3 reads `.inf`, `-.Inf`, `.nan` as floats, but a decimal that overflows
-        // (`1e400`) fails strconv.ParseFloat and stays the string it is written as
-        Raw::Float(f) if !f.is_finite() => {
-            let written = text.get(defined.range()).unwrap_or("");
-            if is_yaml_inf_or_nan(written) {
-                Kind::Float(f)
-            } else {
-                Kind::Str(written.to_string())
-            }
-        }
-        Raw::Float(f) => Kind::Float(f),
-        Raw::Str(s) => Kind::Str(s),
-        Raw::Seq(items) => Kind::Seq(items.into_iter().map(|x| convert(file, text, x)).collect()),
-        Raw::Map(entries) => Kind::Map(
-            entries
-                .into_iter()
-                .map(|(k, v)| (convert(file, text, k), convert(file, text, v)))
-                .collect(),
-        ),
-    };
-    Node {
-        kind,
-        span,
-        def,
-        unresolved: Vec::new(),
-    }
-}
-
-/// The YAML spellings of infinity and not-a-number (go-yaml v3's resolve table).
-fn is_yaml_inf_or_nan(written: &str) -> bool {
-    let w = written.strip_prefix(['+', '-']).unwrap_or(written);
-    matches!(w, ".inf" | ".Inf" | ".INF")
-        || (written.len() == w.len() && matches!(w, ".nan" | ".NaN" | ".NAN"))
-}
-
 /// Parse one YAML document into a spanned tree. Duplicate keys are an error naming both places.
 pub fn load(file: FileId, src: &SourceFile) -> Result<Node, LoadError> {
     if src.text.len() > MAX_FILE_BYTES {
@@ -291,77 +150,7 @@ pub fn load(file: FileId, src: &SourceFile) -> Result<Node, LoadError> {
             ),
         });
     }
-    let options = serde_saphyr::options! {
-        legacy_octal_numbers: true,
-        // Docker reads `.inf`, `.nan` and `1e400` (see `convert`); never reject them
-        non_finite_float_policy: serde_saphyr::NonFiniteFloatPolicy::PassThrough,
-        duplicate_keys: DuplicateKeyPolicy::PassThrough,
-        // Compose needs fewer than 15 levels; 32 keeps deserialisation well inside a 2 MiB thread stack.
-        // The alias/anchor ratio heuristic rejects real files that reuse a few anchors often
-        // (sentry's self-hosted compose); node and replay limits still stop alias bombs.
-        budget: serde_saphyr::budget! { max_depth: 32, max_nodes: 250_000, enforce_alias_anchor_ratio: false },
-    };
-    let raw: Spanned<Raw> =
-        serde_saphyr::from_str_with_options(&src.text, options).map_err(|e| {
-            let offset = e
-                .location()
-                .and_then(|l| l.span().byte_offset())
-                .map(|o| o as usize)
-                .or_else(|| {
-                    e.location()
-                        .and_then(|l| src.line_start(l.line() as usize))
-                        .map(|s| s.saturating_add(0))
-                });
-            LoadError {
-                offset,
-                message: format!(
-                    "invalid YAML: {}",
-                    first_line(&e.without_snippet().to_string())
-                ),
-            }
-        })?;
-    let node = convert(file, &src.text, raw);
-    check_duplicates(&node, src)?;
-    Ok(node)
-}
-
-fn first_line(s: &str) -> String {
-    let s = s.trim();
-    // serde-saphyr prefixes "error: line L column C: "; we render the position ourselves.
-    let s = s.strip_prefix("error: ").unwrap_or(s);
-    let s = match s.find(": ") {
-        Some(i) if s.starts_with("line ") => &s[i + 2..],
-        _ => s,
-    };
-    s.lines().next().unwrap_or("").to_string()
-}
-
-fn check_duplicates(node: &Node, src: &SourceFile) -> Result<(), LoadError> {
-    match &node.kind {
-        Kind::Map(entries) => {
-            // a hash set keeps this linear: fuzzing found quadratic time on maps with many keys
-            let mut seen: std::collections::HashMap<String, u32> =
-                std::collections::HashMap::with_capacity(entries.len());
-            for (k, v) in entries {
-                if let Some(key) = k.scalar_text() {
-                    if let Some(first) = seen.get(&key) {
-                        let (line, _) = src.line_col(*first as usize);
-                        return Err(LoadError {
-                            offset: Some(k.span.start as usize),
-                            message: format!(
-                                "duplicate key `{key}` (first defined at line {line}); YAML keys must be unique and docker stack deploy rejects this file"
-                            ),
-                        });
-                    }
-                    seen.insert(key, k.span.start);
-                }
-                check_duplicates(v, src)?;
-            }
-            Ok(())
-        }
-        Kind::Seq(items) => items.iter().try_for_each(|x| check_duplicates(x, src)),
-        _ => Ok(()),
-    }
+    events::build(file, src)
 }
 
 #[cfg(test)]

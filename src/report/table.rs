@@ -43,12 +43,13 @@ const HEADER: [&str; 5] = ["severity", "rule", "line:col", "object", "message"];
 /// The message column never gets narrower than this, even on a narrow terminal.
 const MIN_MESSAGE: usize = 20;
 
-/// Greedy word wrap to `width` display columns; words longer than a line are cut.
-fn wrap(text: &str, width: usize) -> Vec<String> {
+/// Greedy word wrap to `width` display columns; words longer than a line are cut. Every
+/// line is handed to `emit` with its display width (a paragraph with no words gives one empty
+/// line); `line` is the buffer the lines are built in, reused across calls.
+fn wrap_each(text: &str, width: usize, line: &mut String, mut emit: impl FnMut(&str, usize)) {
     let width = width.max(1);
-    let mut lines = vec![];
     for para in text.split('\n') {
-        let mut line = String::new();
+        line.clear();
         let mut used = 0;
         for word in para.split(' ').filter(|w| !w.is_empty()) {
             let mut w = word;
@@ -60,7 +61,8 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
                 continue;
             }
             if used > 0 {
-                lines.push(std::mem::take(&mut line));
+                emit(line, used);
+                line.clear();
             }
             while ww > width {
                 // cut at the last char boundary that fits
@@ -74,15 +76,24 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
                     cw += c_w;
                     cut = i + c.len_utf8();
                 }
-                lines.push(w[..cut].to_string());
+                emit(&w[..cut], cw);
                 w = &w[cut..];
                 ww = width_of(w);
             }
             line.push_str(w);
             used = ww;
         }
-        lines.push(line);
+        emit(line, used);
     }
+}
+
+#[cfg(test)]
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = vec![];
+    wrap_each(text, width, &mut String::new(), |l, w| {
+        assert_eq!(w, width_of(l), "{l:?}");
+        lines.push(l.to_string());
+    });
     lines
 }
 
@@ -101,6 +112,10 @@ fn rule_line(out: &mut String, widths: &[usize], left: char, fill: char, mid: ch
 }
 
 /// One table: header and rows of five cells, the last one wrapped to the space left.
+///
+/// Every output line is `│ c0 ┆ c1 ┆ c2 ┆ c3 ┆ message │`, cells padded to their column's
+/// width; a wrapped message's further lines have the first four cells blank, a prefix that is
+/// the same for every row and built once.
 fn draw(out: &mut String, rows: &[[&str; 5]], colors: &[Option<&str>], width: usize) {
     let mut widths: Vec<usize> = HEADER.iter().map(|h| width_of(h)).collect();
     for r in rows {
@@ -111,34 +126,40 @@ fn draw(out: &mut String, rows: &[[&str; 5]], colors: &[Option<&str>], width: us
     // borders (6) and one space of padding on each side of every cell (10)
     let fixed: usize = widths[..4].iter().sum::<usize>() + 16;
     widths[4] = widths[4].min(width.saturating_sub(fixed).max(MIN_MESSAGE));
+    let mut blank = String::from("│");
+    for w in &widths[..4] {
+        spaces(&mut blank, w + 2);
+        blank.push('┆');
+    }
     rule_line(out, &widths, '┌', '─', '┬', '┐');
-    let row = |out: &mut String, cells: [&str; 5], color: Option<&str>| {
-        let message = wrap(cells[4], widths[4]);
-        for (n, m) in message.iter().enumerate() {
-            out.push('│');
-            for (i, w) in widths.iter().enumerate() {
-                if i > 0 {
+    let mut line = String::new();
+    let mut row = |out: &mut String, cells: [&str; 5], color: Option<&str>| {
+        let mut first = true;
+        wrap_each(cells[4], widths[4], &mut line, |m, m_width| {
+            if first {
+                first = false;
+                out.push('│');
+                for (i, text) in cells[..4].iter().enumerate() {
+                    out.push(' ');
+                    match (i, color) {
+                        (0, Some(c)) if !text.is_empty() => {
+                            out.push_str(c);
+                            out.push_str(text);
+                            out.push_str("\x1b[39m");
+                        }
+                        _ => out.push_str(text),
+                    }
+                    spaces(out, widths[i].saturating_sub(width_of(text)) + 1);
                     out.push('┆');
                 }
-                let text = match (i, n) {
-                    (4, _) => m.as_str(),
-                    (_, 0) => cells[i],
-                    _ => "",
-                };
-                let pad = w.saturating_sub(width_of(text));
-                out.push(' ');
-                match (i, color) {
-                    (0, Some(c)) if !text.is_empty() => {
-                        out.push_str(c);
-                        out.push_str(text);
-                        out.push_str("\x1b[39m");
-                    }
-                    _ => out.push_str(text),
-                }
-                spaces(out, pad + 1);
+            } else {
+                out.push_str(&blank);
             }
+            out.push(' ');
+            out.push_str(m);
+            spaces(out, widths[4].saturating_sub(m_width) + 1);
             out.push_str("│\n");
-        }
+        });
     };
     row(out, HEADER, None);
     rule_line(out, &widths, '╞', '═', '╪', '╡');
@@ -261,6 +282,11 @@ mod tests {
         assert_eq!(wrap("abcdefgh ij", 3), ["abc", "def", "gh", "ij"]);
         assert_eq!(wrap("", 4), [""]);
         assert_eq!(wrap("a\nb", 10), ["a", "b"]);
+        // wide characters count two columns (the helper checks each line's reported width)
+        assert_eq!(
+            wrap("日本語テキスト ab — c", 5),
+            ["日本", "語テ", "キス", "ト ab", "— c"]
+        );
     }
 
     #[test]

@@ -70,8 +70,21 @@ pub fn run_one(d: &Deployment, selection: &Selection) -> Vec<Finding> {
             f.severity = *sev;
         }
     }
-    let mut seen = std::collections::HashSet::new();
-    out.retain(|f| seen.insert((f.rule, f.loc.clone(), f.object.clone(), f.key.clone())));
+    // borrowed keys and a fast hash: cloning each finding's keys into a SipHash set took a
+    // fifth of the rules' time
+    let keep: Vec<bool> = {
+        let mut seen: foldhash::HashSet<(
+            &str,
+            &crate::model::Loc,
+            &crate::finding::ObjectRef,
+            &str,
+        )> = foldhash::HashSetExt::with_capacity(out.len());
+        out.iter()
+            .map(|f| seen.insert((f.rule, &f.loc, &f.object, f.key.as_str())))
+            .collect()
+    };
+    let mut keep = keep.into_iter();
+    out.retain(|_| keep.next().unwrap_or(true));
     out
 }
 

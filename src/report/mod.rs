@@ -70,8 +70,7 @@ pub fn sort(items: &mut [Reported]) {
 /// The second and later findings with one fingerprint get `-2`, `-3`, … in order.
 pub fn number_repeated_fingerprints(items: &mut [Reported]) {
     // borrowed keys: cloning every fingerprint into the map cost more than the sort
-    let mut seen: std::collections::HashMap<&str, usize> =
-        std::collections::HashMap::with_capacity(items.len());
+    let mut seen: foldhash::HashMap<&str, usize> = foldhash::HashMapExt::with_capacity(items.len());
     let mut repeated: Vec<(usize, usize)> = vec![];
     for (i, r) in items.iter().enumerate() {
         let n = seen.entry(r.fingerprint.as_str()).or_insert(0);
@@ -94,7 +93,7 @@ pub fn sort_only(items: &mut [Reported]) {
     // findings (scattered in memory) took longer than the rest of the sort. Then move each
     // finding once.
     let mut names: Vec<&str> = vec![];
-    let mut ids: std::collections::HashMap<&str, u32> = std::collections::HashMap::new();
+    let mut ids: foldhash::HashMap<&str, u32> = foldhash::HashMapExt::new();
     let mut provisional: Vec<u32> = Vec::with_capacity(items.len());
     let mut last: Option<(&str, u32)> = None;
     for r in items.iter() {

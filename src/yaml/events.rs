@@ -20,8 +20,8 @@
 //! - **budgets**: nesting deeper than [`MAX_DEPTH`] and more than [`MAX_NODES`] nodes (aliases
 //!   count every node they copy, which stops alias bombs) are errors, never a crash.
 
+use foldhash::{HashMap, HashMapExt};
 use std::borrow::Cow;
-use std::collections::HashMap;
 
 use serde_saphyr::granit_parser::{Event, Parser, ScalarStyle, ScanError, Span as EvSpan, Tag};
 

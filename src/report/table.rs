@@ -51,9 +51,24 @@ fn wrap_each(text: &str, width: usize, line: &mut String, mut emit: impl FnMut(&
     for para in text.split('\n') {
         line.clear();
         let mut used = 0;
-        for word in para.split(' ').filter(|w| !w.is_empty()) {
-            let mut w = word;
-            let mut ww = width_of(w);
+        // words found by hand: a `split(' ')` searched for every space with a `memchr` call,
+        // and measuring each word again was as costly as the rest of the table
+        let bytes = para.as_bytes();
+        let mut i = 0;
+        while i < bytes.len() {
+            if bytes[i] == b' ' {
+                i += 1;
+                continue;
+            }
+            let start = i;
+            let mut ascii = true;
+            while i < bytes.len() && bytes[i] != b' ' {
+                ascii &= bytes[i] < 0x80;
+                i += 1;
+            }
+            // a space is a char boundary
+            let mut w = &para[start..i];
+            let mut ww = if ascii { w.len() } else { w.width() };
             if used > 0 && used + 1 + ww <= width {
                 line.push(' ');
                 line.push_str(w);
@@ -119,13 +134,22 @@ fn rule_line(out: &mut String, widths: &[usize], left: char, fill: char, mid: ch
 fn draw(out: &mut String, rows: &[[&str; 5]], colors: &[Option<&str>], width: usize) {
     let mut widths: Vec<usize> = HEADER.iter().map(|h| width_of(h)).collect();
     for r in rows {
-        for (w, cell) in widths.iter_mut().zip(r.iter()) {
+        for (w, cell) in widths[..4].iter_mut().zip(r.iter()) {
             *w = (*w).max(width_of(cell));
         }
     }
     // borders (6) and one space of padding on each side of every cell (10)
     let fixed: usize = widths[..4].iter().sum::<usize>() + 16;
-    widths[4] = widths[4].min(width.saturating_sub(fixed).max(MIN_MESSAGE));
+    // the message column: as wide as the longest message, at most the room left (so measuring
+    // stops at the first message that needs all of it)
+    let room = width.saturating_sub(fixed).max(MIN_MESSAGE);
+    for r in rows {
+        if widths[4] >= room {
+            break;
+        }
+        widths[4] = widths[4].max(width_of(r[4]));
+    }
+    widths[4] = widths[4].min(room);
     let mut blank = String::from("│");
     for w in &widths[..4] {
         spaces(&mut blank, w + 2);

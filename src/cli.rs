@@ -483,6 +483,7 @@ fn what_to_scan(
     }
     let d = load::discover(paths);
     errors.extend(d.errors);
+    let cwd = std::env::current_dir().ok();
     let mut order: Vec<(String, Vec<PathBuf>, bool)> = d
         .stacks
         .into_iter()
@@ -490,7 +491,7 @@ fn what_to_scan(
         .map(|(files, walked)| {
             let shown = files
                 .first()
-                .map(|f| crate::source::display_path(f))
+                .map(|f| crate::source::display_path_from(f, cwd.as_deref()))
                 .unwrap_or_default();
             (shown, files, walked)
         })

@@ -246,7 +246,10 @@ const MIN_CREDENTIAL_LEN: usize = 15;
 
 struct CompiledDetectors {
     set: RegexSet,
-    regexes: Vec<Regex>,
+    /// Each detector's own regex (for match positions), compiled when the set first says it
+    /// matches: most runs need few of them, and compiling them all cost a few milliseconds
+    /// of every run.
+    regexes: Vec<std::sync::OnceLock<Regex>>,
 }
 
 static CREDENTIAL_DETECTORS: LazyLock<CompiledDetectors> = LazyLock::new(|| {
@@ -254,7 +257,7 @@ static CREDENTIAL_DETECTORS: LazyLock<CompiledDetectors> = LazyLock::new(|| {
         .expect("constant detector patterns compile");
     let regexes = DETECTORS
         .iter()
-        .map(|d| Regex::new(d.pattern).expect("constant detector pattern compiles"))
+        .map(|_| std::sync::OnceLock::new())
         .collect();
     CompiledDetectors { set, regexes }
 });
@@ -425,6 +428,8 @@ pub fn find_credentials(text: &str) -> Vec<Detection> {
         let (Some(spec), Some(re)) = (DETECTORS.get(idx), compiled.regexes.get(idx)) else {
             continue;
         };
+        let re = re
+            .get_or_init(|| Regex::new(spec.pattern).expect("constant detector pattern compiles"));
         let mut consider = |start: usize, end: usize| {
             if let Some(secret) = text.get(start..end) {
                 if accept(spec.kind, secret, text, start) {
@@ -986,6 +991,15 @@ pub fn mask(secret: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_detector_pattern_compiles() {
+        // the set is compiled on first use, each detector's own regex only when it matches
+        for d in DETECTORS {
+            assert!(Regex::new(d.pattern).is_ok(), "{}", d.pattern);
+        }
+        assert_eq!(CREDENTIAL_DETECTORS.regexes.len(), DETECTORS.len());
+    }
 
     // --- helpers -----------------------------------------------------------------------------
 

@@ -143,7 +143,6 @@ pub fn load_stack(loaded: &mut Loaded, files: &[PathBuf], walked: bool, env: &En
     let mut workdir = PathBuf::from(".");
     let mut failed = false;
     for path in files {
-        let shown = display_path(path);
         let text = match read(path) {
             Ok(t) => t,
             Err(message) => {
@@ -151,7 +150,7 @@ pub fn load_stack(loaded: &mut Loaded, files: &[PathBuf], walked: bool, env: &En
                     loaded.files_scanned += 1;
                     loaded.files_failed += 1;
                     loaded.errors.push(FileError {
-                        file: shown,
+                        file: display_path(path),
                         line: None,
                         column: None,
                         message,

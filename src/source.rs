@@ -77,8 +77,13 @@ impl SourceFile {
 
 /// Render `path` relative to the current directory when it lies below it.
 pub fn display_path(path: &Path) -> String {
-    let shown = std::env::current_dir()
-        .ok()
+    display_path_from(path, std::env::current_dir().ok().as_deref())
+}
+
+/// [`display_path`] relative to `cwd` (the working directory, when known), for callers that
+/// show many paths and look the working directory up once.
+pub fn display_path_from(path: &Path, cwd: Option<&Path>) -> String {
+    let shown = cwd
         .map(|cwd| {
             let abs = if path.is_absolute() {
                 path.to_path_buf()
@@ -87,8 +92,7 @@ pub fn display_path(path: &Path) -> String {
             };
             // lexically clean so `../x` is not taken for a path below the working directory
             let abs = PathBuf::from(crate::model::clean_path(&abs.to_string_lossy()));
-            abs.strip_prefix(&cwd)
-                .map_or(abs.clone(), Path::to_path_buf)
+            abs.strip_prefix(cwd).map_or(abs.clone(), Path::to_path_buf)
         })
         .unwrap_or_else(|| path.to_path_buf());
     let s = shown.to_string_lossy().replace('\\', "/");

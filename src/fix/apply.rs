@@ -2,6 +2,7 @@
 //! overlaps, apply, re-parse and re-scan, and repeat until nothing changes (at most
 //! [`MAX_ROUNDS`]). A result that no longer loads is refused and nothing of it is written.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
@@ -31,15 +32,16 @@ pub struct Rendered {
 /// become one edit, insertions at the same offset are joined deepest first, identical
 /// replacements (one anchor reached by several findings) count once.
 /// Insertions into one mapping: target, merged entries, the fixes they come from.
-type InsertGroup = ((FileId, MapTarget), Vec<(String, Y)>, Vec<usize>);
+/// (Borrowed until a second op for the same target makes a merged copy.)
+type InsertGroup<'o> = ((FileId, MapTarget), Cow<'o, [(String, Y)]>, Vec<usize>);
 /// Appends to one sequence: target, items, the fixes they come from.
-type AppendGroup = ((FileId, SeqTarget), Vec<Y>, Vec<usize>);
+type AppendGroup<'o> = ((FileId, SeqTarget), Cow<'o, [Y]>, Vec<usize>);
 
-pub fn render(ops: &[(usize, Op)], docs: &[Doc]) -> Vec<Rendered> {
+pub fn render(ops: &[(usize, &Op)], docs: &[Doc]) -> Vec<Rendered> {
     let mut inserts: Vec<InsertGroup> = vec![];
     let mut appends: Vec<AppendGroup> = vec![];
     let mut out: Vec<Rendered> = vec![];
-    for (fix, op) in ops {
+    for &(ref fix, op) in ops {
         match op {
             Op::Replace {
                 file,
@@ -68,10 +70,12 @@ pub fn render(ops: &[(usize, Op)], docs: &[Doc]) -> Vec<Rendered> {
                 entries,
             } => match inserts.iter_mut().find(|(k, _, _)| *k == (*file, *target)) {
                 Some((_, e, fixes)) => {
-                    merge_entries(e, entries.clone());
+                    let mut merged = std::mem::take(e).into_owned();
+                    merge_entries(&mut merged, entries.clone());
+                    *e = Cow::Owned(merged);
                     fixes.push(*fix);
                 }
-                None => inserts.push(((*file, *target), entries.clone(), vec![*fix])),
+                None => inserts.push(((*file, *target), Cow::Borrowed(entries), vec![*fix])),
             },
             Op::Append {
                 file,
@@ -81,12 +85,12 @@ pub fn render(ops: &[(usize, Op)], docs: &[Doc]) -> Vec<Rendered> {
                 Some((_, list, fixes)) => {
                     for it in items {
                         if !list.contains(it) {
-                            list.push(it.clone());
+                            list.to_mut().push(it.clone());
                         }
                     }
                     fixes.push(*fix);
                 }
-                None => appends.push(((*file, *target), items.clone(), vec![*fix])),
+                None => appends.push(((*file, *target), Cow::Borrowed(items), vec![*fix])),
             },
         }
     }
@@ -441,10 +445,10 @@ pub fn fix_stack(paths: &[PathBuf], walked: bool, opts: &Options, used: &mut [us
         if chosen.is_empty() {
             break;
         }
-        let tagged: Vec<(usize, Op)> = chosen
+        let tagged: Vec<(usize, &Op)> = chosen
             .iter()
             .enumerate()
-            .flat_map(|(i, (_, f))| f.ops.iter().cloned().map(move |o| (i, o)))
+            .flat_map(|(i, (_, f))| f.ops.iter().map(move |o| (i, o)))
             .collect();
         let rendered = render(&tagged, &cx.docs);
         let mut by_file: BTreeMap<FileId, Vec<usize>> = BTreeMap::new();

@@ -5,8 +5,6 @@
 //! rewritten; a value reached through an anchor or merge key is edited once, at its
 //! definition, only as an unsafe fix that names every service it affects.
 
-use std::collections::HashMap;
-
 use crate::config::Settings;
 use crate::finding::{Finding, ObjectKind};
 use crate::fix::yaml_edit::{
@@ -113,7 +111,7 @@ pub struct Ctx<'a> {
 }
 
 /// Offset (where a node is written) -> the services using it, in file order.
-type UsersIndex = HashMap<usize, Vec<String>>;
+type UsersIndex = foldhash::HashMap<usize, Vec<String>>;
 
 impl<'a> Ctx<'a> {
     pub fn doc(&self, id: FileId) -> Option<&Doc<'a>> {
@@ -146,7 +144,7 @@ fn users_index(doc: &Doc) -> UsersIndex {
             _ => {}
         }
     }
-    let mut out = UsersIndex::new();
+    let mut out = UsersIndex::default();
     for (k, v) in doc
         .root
         .get("services")
@@ -419,7 +417,7 @@ impl<'c, 'a> Builder<'c, 'a> {
 
 /// The edits of one fix on its own.
 fn render_alone(cx: &Ctx, ops: &[Op]) -> Vec<Edit> {
-    let tagged: Vec<(usize, Op)> = ops.iter().cloned().map(|o| (0, o)).collect();
+    let tagged: Vec<(usize, &Op)> = ops.iter().map(|o| (0, o)).collect();
     crate::fix::apply::render(&tagged, &cx.docs)
         .into_iter()
         .map(|r| Edit {

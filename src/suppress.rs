@@ -50,7 +50,7 @@ fn known_rule(r: &str) -> bool {
 
 fn meta(message: String, at: Resolved, key: String) -> Option<Reported> {
     let m = catalog::find(META_RULE)?;
-    let finding = Finding {
+    let mut finding = Finding {
         rule: m.id_static(),
         severity: m.severity,
         message,
@@ -65,7 +65,7 @@ fn meta(message: String, at: Resolved, key: String) -> Option<Reported> {
     };
     let fingerprint = finding.fingerprint(&at.file);
     Some(Reported {
-        message: finding.message.clone(),
+        message: std::mem::take(&mut finding.message),
         finding,
         at,
         fingerprint,

@@ -25,7 +25,8 @@ pub struct Reported {
     pub at: Resolved,
     /// Line-independent identity of the finding (see [`Finding::fingerprint`]).
     pub fingerprint: String,
-    /// The message with the anchor definition site appended when relevant.
+    /// The finding's message (moved here from `finding.message`, which is left empty) with
+    /// the anchor definition site appended when relevant.
     pub message: String,
     /// The fix for this finding, when one is known (see `crate::fix`).
     pub fix: Option<crate::fix::Fix>,
@@ -44,10 +45,14 @@ pub struct Suppressed {
 }
 
 impl Reported {
-    pub fn new(finding: Finding, sources: &SourceMap) -> Self {
+    pub fn new(mut finding: Finding, sources: &SourceMap) -> Self {
         let at = resolve(&finding.loc, sources);
         let fingerprint = finding.fingerprint(&at.file);
-        let message = full_message(&finding, &at);
+        // moved, not copied: the report reads `message`, never `finding.message`
+        let mut message = std::mem::take(&mut finding.message);
+        if let Some(d) = &at.defined_at {
+            message.push_str(&format!(" (value inherited from an anchor defined at {d})"));
+        }
         Reported {
             finding,
             at,
@@ -330,17 +335,6 @@ pub fn resolve(loc: &Loc, sources: &SourceMap) -> Resolved {
             defined_at: None,
             api_path: Some(format!("{object} › {path}")),
         },
-    }
-}
-
-/// Message with the anchor definition site appended when relevant.
-pub fn full_message(f: &Finding, r: &Resolved) -> String {
-    match &r.defined_at {
-        Some(d) => format!(
-            "{} (value inherited from an anchor defined at {d})",
-            f.message
-        ),
-        None => f.message.clone(),
     }
 }
 

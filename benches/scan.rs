@@ -9,8 +9,10 @@
 //! ```
 //!
 //! For every corpus it times, over the same files (those `swarmaudit scan DIR` reads):
-//! reading only; parse-only with serde-saphyr into `IgnoredAny`; parse-only with
-//! `swarmaudit::yaml::load` (serde-saphyr plus span capture, what the tool does); the full
+//! reading only; parse-only with serde-saphyr into `IgnoredAny`; parse-only with serde-saphyr's
+//! event parser (granit-parser: events, no tree — the floor of any loader on this library);
+//! parse-only with `swarmaudit::yaml::load` (the spanned tree built from those events, what the
+//! tool does); the full
 //! `cli::scan_paths` (load, interpolate, lower, audit, resolve, sort); JSON rendering alone; and
 //! the scan plus JSON rendering. The parse-only phases are spread over the same number of threads
 //! as the scan, so the ratio compares like with like. Each phase reports best and median wall
@@ -277,6 +279,23 @@ fn bench_dir(dir: &Path, label: &str, runs: usize) {
             u64::from(std::hint::black_box(r).is_err())
         })
     });
+    // the YAML library's own floor: serde-saphyr's event parser (granit-parser), events only
+    let (events, events_failed) = measure(runs, false, || {
+        par_sum(&files, threads, |p| {
+            let Ok(text) = std::fs::read_to_string(p) else {
+                return 1;
+            };
+            let mut parser = serde_saphyr::granit_parser::Parser::new_from_str(&text);
+            let mut failed = 0;
+            for ev in parser.by_ref() {
+                if std::hint::black_box(ev).is_err() {
+                    failed = 1;
+                    break;
+                }
+            }
+            failed
+        })
+    });
     let (spanned, spanned_failed) = measure(runs, false, || {
         par_sum(&files, threads, |p| {
             let Ok(text) = std::fs::read_to_string(p) else {
@@ -308,7 +327,8 @@ fn bench_dir(dir: &Path, label: &str, runs: usize) {
     for (name, s) in [
         ("read only", &read),
         ("parse-only serde-saphyr -> IgnoredAny", &ignored),
-        ("parse-only yaml::load (with spans)", &spanned),
+        ("parse-only YAML events (granit-parser)", &events),
+        ("parse-only yaml::load (tree with spans)", &spanned),
         ("scan (cli::scan_paths)", &scanned),
         ("JSON render only (of that outcome)", &render_only),
         ("scan + JSON render", &rendered),
@@ -339,14 +359,16 @@ fn bench_dir(dir: &Path, label: &str, runs: usize) {
     );
     let _ = writeln!(
         out,
-        "  parse errors: {spanned_failed} with yaml::load, {ignored_failed} with IgnoredAny"
+        "  parse errors: {spanned_failed} with yaml::load, {ignored_failed} with IgnoredAny, {events_failed} with events only"
     );
     let _ = writeln!(
         out,
-        "  ratio (best): scan+JSON / parse-only yaml::load = {:.2}x, / parse-only IgnoredAny = {:.2}x; scan / yaml::load = {:.2}x",
+        "  ratio (best): scan / yaml::load = {:.2}x, / IgnoredAny = {:.2}x, / events only = {:.2}x; scan+JSON / yaml::load = {:.2}x, / IgnoredAny = {:.2}x",
+        ratio(&scanned, &spanned),
+        ratio(&scanned, &ignored),
+        ratio(&scanned, &events),
         ratio(&rendered, &spanned),
         ratio(&rendered, &ignored),
-        ratio(&scanned, &spanned),
     );
     print!("{out}");
 }

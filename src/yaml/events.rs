@@ -37,8 +37,9 @@ struct Builder<'a> {
     file: FileId,
     src: &'a SourceFile,
     parser: Parser<'a, serde_saphyr::granit_parser::StrInput<'a>>,
-    /// Complete anchored nodes by anchor id, with their node count.
-    anchors: HashMap<usize, (Node, usize)>,
+    /// Complete anchored nodes by anchor id, with their node count and height (collection
+    /// levels).
+    anchors: HashMap<usize, (Node, usize, usize)>,
     nodes: usize,
 }
 
@@ -135,13 +136,18 @@ impl<'a> Builder<'a> {
                 )
             }
             Event::Alias(id) => {
-                let Some((target, size)) = self.anchors.get(&id) else {
+                let Some((target, size, height)) = self.anchors.get(&id) else {
                     return Err(LoadError {
                         offset: Some(span.start as usize),
                         message: "invalid YAML: this alias refers to the node that contains it (a recursive alias)".into(),
                     });
                 };
-                let (target, size) = (target.clone(), *size);
+                // the copy nests as deep as the anchor is high: chained aliases must not build
+                // a tree deeper than the limit that written nesting has
+                if depth + height > MAX_DEPTH {
+                    return Err(too_deep(span));
+                }
+                let (size, target) = (*size, target.clone());
                 self.count(size, span)?;
                 return Ok((relocate(target, span), size));
             }
@@ -193,19 +199,15 @@ impl<'a> Builder<'a> {
             }
         };
         if anchor != 0 {
-            self.anchors.insert(anchor, (node.clone(), size));
+            self.anchors
+                .insert(anchor, (node.clone(), size, height(&node)));
         }
         Ok((node, size))
     }
 
     fn deeper(&self, depth: usize, at: Span) -> Result<(), LoadError> {
         if depth >= MAX_DEPTH {
-            return Err(LoadError {
-                offset: Some(at.start as usize),
-                message: format!(
-                    "invalid YAML: nested more than {MAX_DEPTH} levels deep; a stack file needs far fewer"
-                ),
-            });
+            return Err(too_deep(at));
         }
         Ok(())
     }
@@ -307,6 +309,30 @@ fn merge_into(merged: &mut Vec<(Node, Node)>, value: Node, at: Span) -> Result<(
         _ => return Err(not_a_map()),
     }
     Ok(())
+}
+
+fn too_deep(at: Span) -> LoadError {
+    LoadError {
+        offset: Some(at.start as usize),
+        message: format!(
+            "invalid YAML: nested more than {MAX_DEPTH} levels deep (aliases included); a stack file needs far fewer"
+        ),
+    }
+}
+
+/// Collection levels of a node: 0 for a scalar.
+fn height(n: &Node) -> usize {
+    match &n.kind {
+        Kind::Seq(items) => 1 + items.iter().map(height).max().unwrap_or(0),
+        Kind::Map(entries) => {
+            1 + entries
+                .iter()
+                .map(|(k, v)| height(k).max(height(v)))
+                .max()
+                .unwrap_or(0)
+        }
+        _ => 0,
+    }
 }
 
 fn node_count(n: &Node) -> usize {
@@ -685,6 +711,14 @@ mod tests {
             .contains("nested more than"));
         let ok = "a: ".to_string() + &"[".repeat(MAX_DEPTH - 1) + &"]".repeat(MAX_DEPTH - 1);
         assert!(parse(&ok).is_ok());
+        // chained aliases may not nest deeper than written nesting may
+        let mut chain = String::from("a0: &a0 [[[[[[[[x]]]]]]]]\n");
+        for i in 1..8 {
+            chain.push_str(&format!("a{i}: &a{i} [[[[[*a{}]]]]]\n", i - 1));
+        }
+        let e = parse(&chain).unwrap_err();
+        assert!(e.message.contains("levels deep"), "{}", e.message);
+        assert!(parse("a: &a [[[[x]]]]\nb: [[[[*a]]]]\n").is_ok());
         // 10 * 10^5 copies through aliases: stopped by the node budget, not by memory
         let mut bomb = String::from("a: &a [x,x,x,x,x,x,x,x,x,x]\n");
         for (i, c) in ['b', 'c', 'd', 'e', 'f'].iter().enumerate() {

@@ -533,24 +533,30 @@ pub fn build(file: FileId, src: &SourceFile) -> Result<Node, LoadError> {
         nodes: 0,
     };
     let mut root = None;
+    let mut documents = 0;
     loop {
         let (ev, sp) = b.next()?;
         match ev {
             Event::StreamStart | Event::DocumentEnd => {}
             Event::StreamEnd => break,
             Event::DocumentStart(..) => {
+                documents += 1;
                 let (ev, sp) = b.next()?;
-                if root.is_some() {
-                    let at = b.span(&sp);
+                if matches!(ev, Event::DocumentEnd) {
+                    continue;
+                }
+                let at = b.span(&sp);
+                let node = b.node(ev, sp, 0)?.0;
+                if documents == 1 {
+                    root = Some(node);
+                } else if !node.is_null() {
+                    // go-yaml reads the first document only (even an empty one): what follows
+                    // would be ignored, so say so instead of auditing either silently
                     return Err(LoadError {
                         offset: Some(at.start as usize),
                         message: "a stack file holds one YAML document, this one has more (a second `---`); docker stack deploy reads only the first, so put each stack in its own file".into(),
                     });
                 }
-                if matches!(ev, Event::DocumentEnd) {
-                    continue;
-                }
-                root = Some(b.node(ev, sp, 0)?.0);
             }
             _ => {
                 let at = b.span(&sp);
@@ -704,6 +710,13 @@ mod tests {
         let e = parse("a: 1\n---\nb: 2\n").unwrap_err();
         assert!(e.message.contains("one YAML document"), "{}", e.message);
         assert_eq!(e.offset, Some(9));
+        // an empty first document is the one docker reads: the next is not taken instead
+        assert!(parse("---\n---\nb: 2\n").is_err());
+        // empty documents after the first change nothing
+        assert_eq!(
+            parse("a: 1\n---\n").unwrap().get("a").unwrap().kind,
+            Kind::Int(1)
+        );
         let deep = "a: ".to_string() + &"[".repeat(MAX_DEPTH + 1) + &"]".repeat(MAX_DEPTH + 1);
         assert!(parse(&deep)
             .unwrap_err()

@@ -37,9 +37,8 @@ struct Builder<'a> {
     file: FileId,
     src: &'a SourceFile,
     parser: Parser<'a, serde_saphyr::granit_parser::StrInput<'a>>,
-    /// Complete anchored nodes by anchor id, with their node count and height (collection
-    /// levels).
-    anchors: HashMap<usize, (Node, usize, usize)>,
+    /// Complete anchored nodes by anchor id, with their [`Extent`].
+    anchors: HashMap<usize, (Node, Extent)>,
     nodes: usize,
 }
 
@@ -110,33 +109,19 @@ impl<'a> Builder<'a> {
     }
 
     /// One node starting with `ev`; `depth` is the number of collections around it.
-    fn node(
-        &mut self,
-        ev: Event<'a>,
-        sp: EvSpan,
-        depth: usize,
-    ) -> Result<(Node, usize), LoadError> {
+    fn node(&mut self, ev: Event<'a>, sp: EvSpan, depth: usize) -> Result<Node, LoadError> {
         let span = self.span(&sp);
-        let (node, size, anchor) = match ev {
+        let (kind, anchor) = match ev {
             Event::Scalar(value, style, anchor, tag) => {
                 self.count(1, span)?;
                 let kind = resolve(&value, style, tag.as_deref()).map_err(|message| LoadError {
                     offset: Some(span.start as usize),
                     message,
                 })?;
-                (
-                    Node {
-                        kind,
-                        span,
-                        def: None,
-                        unresolved: Vec::new(),
-                    },
-                    1,
-                    anchor,
-                )
+                (kind, anchor)
             }
             Event::Alias(id) => {
-                let Some((target, size, height)) = self.anchors.get(&id) else {
+                let Some((target, extent)) = self.anchors.get(&id) else {
                     return Err(LoadError {
                         offset: Some(span.start as usize),
                         message: "invalid YAML: this alias refers to the node that contains it (a recursive alias)".into(),
@@ -144,52 +129,30 @@ impl<'a> Builder<'a> {
                 };
                 // the copy nests as deep as the anchor is high: chained aliases must not build
                 // a tree deeper than the limit that written nesting has
-                if depth + height > MAX_DEPTH {
+                if depth + extent.height > MAX_DEPTH {
                     return Err(too_deep(span));
                 }
-                let (size, target) = (*size, target.clone());
-                self.count(size, span)?;
-                return Ok((relocate(target, span), size));
+                let (nodes, target) = (extent.nodes, target.clone());
+                self.count(nodes, span)?;
+                return Ok(relocate(target, span));
             }
             Event::SequenceStart(_, anchor, _) => {
                 self.deeper(depth, span)?;
                 self.count(1, span)?;
                 let mut items = Vec::new();
-                let mut size = 1;
                 loop {
                     let (ev, sp) = self.next()?;
                     if matches!(ev, Event::SequenceEnd) {
                         break;
                     }
-                    let (item, n) = self.node(ev, sp, depth + 1)?;
-                    size += n;
-                    items.push(item);
+                    items.push(self.node(ev, sp, depth + 1)?);
                 }
-                (
-                    Node {
-                        kind: Kind::Seq(items),
-                        span,
-                        def: None,
-                        unresolved: Vec::new(),
-                    },
-                    size,
-                    anchor,
-                )
+                (Kind::Seq(items), anchor)
             }
             Event::MappingStart(_, anchor, _) => {
                 self.deeper(depth, span)?;
                 self.count(1, span)?;
-                let (entries, size) = self.mapping(depth)?;
-                (
-                    Node {
-                        kind: Kind::Map(entries),
-                        span,
-                        def: None,
-                        unresolved: Vec::new(),
-                    },
-                    size,
-                    anchor,
-                )
+                (Kind::Map(self.mapping(depth)?), anchor)
             }
             _ => {
                 return Err(LoadError {
@@ -198,11 +161,17 @@ impl<'a> Builder<'a> {
                 })
             }
         };
+        let node = Node {
+            kind,
+            span,
+            def: None,
+            unresolved: Vec::new(),
+        };
         if anchor != 0 {
             self.anchors
-                .insert(anchor, (node.clone(), size, height(&node)));
+                .insert(anchor, (node.clone(), Extent::of(&node)));
         }
-        Ok((node, size))
+        Ok(node)
     }
 
     fn deeper(&self, depth: usize, at: Span) -> Result<(), LoadError> {
@@ -214,27 +183,24 @@ impl<'a> Builder<'a> {
 
     /// The entries of a mapping whose start event was read, up to its end; merge keys
     /// resolved. A key written twice is an error naming both lines.
-    fn mapping(&mut self, depth: usize) -> Result<(Vec<(Node, Node)>, usize), LoadError> {
+    fn mapping(&mut self, depth: usize) -> Result<Vec<(Node, Node)>, LoadError> {
         let mut entries: Vec<(Node, Node)> = Vec::new();
         let mut merged: Vec<(Node, Node)> = Vec::new();
-        let mut size = 1;
         loop {
             let (ev, sp) = self.next()?;
             if matches!(ev, Event::MappingEnd) {
                 break;
             }
             let merge = is_merge_key(&ev);
-            let (key, k) = self.node(ev, sp, depth + 1)?;
+            let key = self.node(ev, sp, depth + 1)?;
             let (ev, sp) = self.next()?;
+            let value_span = self.span(&sp);
+            let value = self.node(ev, sp, depth + 1)?;
             if merge {
-                let value_span = self.span(&sp);
-                let (value, _) = self.node(ev, sp, depth + 1)?;
                 merge_into(&mut merged, value, value_span)?;
-                continue;
+            } else {
+                entries.push((key, value));
             }
-            let (value, v) = self.node(ev, sp, depth + 1)?;
-            size += k + v;
-            entries.push((key, value));
         }
         // a hash set keeps this linear: fuzzing found quadratic time on maps with many keys
         let mut seen: HashMap<Cow<str>, u32> = HashMap::with_capacity(entries.len());
@@ -259,11 +225,8 @@ impl<'a> Builder<'a> {
             }
         }
         drop(seen);
-        for (k, v) in kept {
-            size += node_count(&k) + node_count(&v);
-            entries.push((k, v));
-        }
-        Ok((entries, size))
+        entries.extend(kept);
+        Ok(entries)
     }
 }
 
@@ -320,29 +283,40 @@ fn too_deep(at: Span) -> LoadError {
     }
 }
 
-/// Collection levels of a node: 0 for a scalar.
-fn height(n: &Node) -> usize {
-    match &n.kind {
-        Kind::Seq(items) => 1 + items.iter().map(height).max().unwrap_or(0),
-        Kind::Map(entries) => {
-            1 + entries
-                .iter()
-                .map(|(k, v)| height(k).max(height(v)))
-                .max()
-                .unwrap_or(0)
-        }
-        _ => 0,
-    }
+/// How much an anchored node holds, measured once when it is complete: what an alias copy
+/// adds to the node budget and to the nesting depth.
+#[derive(Clone, Copy)]
+struct Extent {
+    /// Nodes, itself included.
+    nodes: usize,
+    /// Collection levels: 0 for a scalar.
+    height: usize,
 }
 
-fn node_count(n: &Node) -> usize {
-    1 + match &n.kind {
-        Kind::Seq(items) => items.iter().map(node_count).sum(),
-        Kind::Map(entries) => entries
-            .iter()
-            .map(|(k, v)| node_count(k) + node_count(v))
-            .sum(),
-        _ => 0,
+impl Extent {
+    fn of(n: &Node) -> Extent {
+        let mut e = Extent {
+            nodes: 1,
+            height: 0,
+        };
+        let mut add = |child: &Node| {
+            let c = Extent::of(child);
+            e.nodes += c.nodes;
+            e.height = e.height.max(c.height + 1);
+        };
+        match &n.kind {
+            Kind::Seq(items) => items.iter().for_each(&mut add),
+            Kind::Map(entries) => entries.iter().for_each(|(k, v)| {
+                add(k);
+                add(v);
+            }),
+            _ => {}
+        }
+        // an empty collection is still one level
+        if matches!(n.kind, Kind::Seq(_) | Kind::Map(_)) {
+            e.height = e.height.max(1);
+        }
+        e
     }
 }
 
@@ -546,7 +520,7 @@ pub fn build(file: FileId, src: &SourceFile) -> Result<Node, LoadError> {
                     continue;
                 }
                 let at = b.span(&sp);
-                let node = b.node(ev, sp, 0)?.0;
+                let node = b.node(ev, sp, 0)?;
                 if documents == 1 {
                     root = Some(node);
                 } else if !node.is_null() {

@@ -231,7 +231,8 @@ fn par_sum(files: &[PathBuf], threads: usize, work: impl Fn(&Path) -> u64 + Sync
 }
 
 fn saphyr_options() -> serde_saphyr::Options {
-    // as in swarmaudit::yaml::load
+    // the options the loader used when it went through serde-saphyr's serde layer (kept as the
+    // oracle in tests/yaml_oracle.rs): the same budgets and policies as `yaml::load`
     serde_saphyr::options! {
         legacy_octal_numbers: true,
         duplicate_keys: serde_saphyr::DuplicateKeyPolicy::PassThrough,

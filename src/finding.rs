@@ -112,13 +112,19 @@ impl ObjectRef {
     }
     /// `services.web`, `networks.default`, or `stack` for the whole stack.
     pub fn qualified_name(&self) -> String {
+        let mut out = String::new();
+        self.write_qualified_name(&mut out);
+        out
+    }
+    /// [`ObjectRef::qualified_name`], appended to `out`.
+    pub fn write_qualified_name(&self, out: &mut String) {
         match self.kind {
-            ObjectKind::Stack => "stack".into(),
-            k => format!(
-                "{}.{}",
-                k.section(),
-                self.full_name.as_deref().unwrap_or(&self.name)
-            ),
+            ObjectKind::Stack => out.push_str("stack"),
+            k => {
+                out.push_str(k.section());
+                out.push('.');
+                out.push_str(self.full_name.as_deref().unwrap_or(&self.name));
+            }
         }
     }
 }

@@ -45,61 +45,122 @@ const MIN_MESSAGE: usize = 20;
 
 /// Greedy word wrap to `width` display columns; words longer than a line are cut. Every
 /// line is handed to `emit` with its display width (a paragraph with no words gives one empty
-/// line); `line` is the buffer the lines are built in, reused across calls.
+/// line). Lines are slices of `text` where they can be; `line` is a buffer for the others,
+/// reused across calls.
 fn wrap_each(text: &str, width: usize, line: &mut String, mut emit: impl FnMut(&str, usize)) {
     let width = width.max(1);
     for para in text.split('\n') {
-        line.clear();
-        let mut used = 0;
-        // words found by hand: a `split(' ')` searched for every space with a `memchr` call,
-        // and measuring each word again was as costly as the rest of the table
-        let bytes = para.as_bytes();
-        let mut i = 0;
-        while i < bytes.len() {
-            if bytes[i] == b' ' {
-                i += 1;
-                continue;
-            }
-            let start = i;
-            let mut ascii = true;
-            while i < bytes.len() && bytes[i] != b' ' {
-                ascii &= bytes[i] < 0x80;
-                i += 1;
-            }
-            // a space is a char boundary
-            let mut w = &para[start..i];
-            let mut ww = if ascii { w.len() } else { w.width() };
-            if used > 0 && used + 1 + ww <= width {
-                line.push(' ');
-                line.push_str(w);
-                used += 1 + ww;
-                continue;
-            }
-            if used > 0 {
-                emit(line, used);
-                line.clear();
-            }
-            while ww > width {
-                // cut at the last char boundary that fits
-                let mut cut = 0;
-                let mut cw = 0;
-                for (i, c) in w.char_indices() {
-                    let c_w = unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
-                    if cw + c_w > width && cut > 0 {
-                        break;
-                    }
-                    cw += c_w;
-                    cut = i + c.len_utf8();
-                }
-                emit(&w[..cut], cw);
-                w = &w[cut..];
-                ww = width_of(w);
-            }
-            line.push_str(w);
-            used = ww;
+        if para.is_ascii() && !para.contains("  ") {
+            wrap_plain(para.trim_matches(' '), width, &mut emit);
+        } else {
+            wrap_words(para, width, line, &mut emit);
         }
-        emit(line, used);
     }
+}
+
+/// [`wrap_each`] of one paragraph, a word at a time. A line whose words are one space apart is
+/// a slice of `para`; any other line is built in `line`.
+fn wrap_words(para: &str, width: usize, line: &mut String, emit: &mut impl FnMut(&str, usize)) {
+    // the line so far: `para[from..to]`, or `line` once `copied`
+    let (mut from, mut to, mut copied) = (0, 0, false);
+    line.clear();
+    let mut used = 0;
+    // words found by hand: a `split(' ')` searched for every space with a `memchr` call,
+    // and measuring each word again was as costly as the rest of the table
+    let bytes = para.as_bytes();
+    let all_ascii = para.is_ascii();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b' ' {
+            i += 1;
+            continue;
+        }
+        let mut start = i;
+        while i < bytes.len() && bytes[i] != b' ' {
+            i += 1;
+        }
+        // a space is a char boundary
+        let mut ww = if all_ascii {
+            i - start
+        } else {
+            width_of(&para[start..i])
+        };
+        if used > 0 && used + 1 + ww <= width {
+            if !copied && start == to + 1 {
+                to = i;
+            } else {
+                if !copied {
+                    line.push_str(&para[from..to]);
+                    copied = true;
+                }
+                line.push(' ');
+                line.push_str(&para[start..i]);
+            }
+            used += 1 + ww;
+            continue;
+        }
+        if used > 0 {
+            emit(if copied { line } else { &para[from..to] }, used);
+            line.clear();
+            (from, to, copied) = (start, start, false);
+        }
+        while ww > width {
+            // cut at the last char boundary that fits
+            let w = &para[start..i];
+            let mut cut = 0;
+            let mut cw = 0;
+            for (i, c) in w.char_indices() {
+                let c_w = unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
+                if cw + c_w > width && cut > 0 {
+                    break;
+                }
+                cw += c_w;
+                cut = i + c.len_utf8();
+            }
+            emit(&w[..cut], cw);
+            start += cut;
+            ww = width_of(&para[start..i]);
+            (from, to, copied) = (start, start, false);
+            line.clear();
+        }
+        if copied || to > from {
+            // a line of zero-width text so far: the word joins it as it is
+            if !copied {
+                line.push_str(&para[from..to]);
+                copied = true;
+            }
+            line.push_str(&para[start..i]);
+        } else {
+            (from, to) = (start, i);
+        }
+        used = ww;
+    }
+    emit(if copied { line } else { &para[from..to] }, used);
+}
+
+/// [`wrap_each`] of one paragraph of ASCII words one space apart, with no space before the
+/// first or after the last: a line per step instead of a word per step (each line ends at the
+/// last space that fits, found by looking back from the width).
+fn wrap_plain(para: &str, width: usize, emit: &mut impl FnMut(&str, usize)) {
+    if para.is_empty() {
+        emit("", 0);
+        return;
+    }
+    let mut rest = para;
+    while rest.len() > width {
+        match rest.as_bytes()[..=width].iter().rposition(|&b| b == b' ') {
+            Some(space) => {
+                emit(&rest[..space], space);
+                rest = &rest[space + 1..];
+            }
+            // a first word longer than a line is cut
+            None => {
+                emit(&rest[..width], width);
+                rest = &rest[width..];
+            }
+        }
+    }
+    emit(rest, rest.len());
 }
 
 #[cfg(test)]
@@ -155,6 +216,14 @@ fn draw(out: &mut String, rows: &[[&str; 5]], colors: &[Option<&str>], width: us
         spaces(&mut blank, w + 2);
         blank.push('┆');
     }
+    // every line is as wide as the first; its six borders take three bytes each
+    let line_bytes = widths.iter().sum::<usize>() + 16 + 12 + 1;
+    let lines: usize = rows
+        .iter()
+        .map(|r| 1 + r[4].len() / widths[4].max(1))
+        .sum::<usize>()
+        + 5;
+    out.reserve(lines * line_bytes);
     rule_line(out, &widths, '┌', '─', '┬', '┐');
     let mut line = String::new();
     let mut row = |out: &mut String, cells: [&str; 5], color: Option<&str>| {
@@ -197,45 +266,49 @@ fn draw(out: &mut String, rows: &[[&str; 5]], colors: &[Option<&str>], width: us
 /// listed in JSON and SARIF, not here).
 pub fn chunk(findings: &[Reported], color: bool, width: usize) -> String {
     let mut out = String::new();
-    let mut groups: Vec<(&str, Vec<&Reported>)> = vec![];
-    for r in findings {
-        if r.suppressed.is_some() {
-            continue;
-        }
-        let file = if r.at.file.is_empty() {
+    let shown: Vec<&Reported> = findings.iter().filter(|r| r.suppressed.is_none()).collect();
+    fn file(r: &Reported) -> &str {
+        if r.at.file.is_empty() {
             "(live)"
         } else {
             r.at.file.as_str()
-        };
-        match groups.last_mut() {
-            Some((g, v)) if *g == file => v.push(r),
-            _ => groups.push((file, vec![r])),
         }
     }
-    for (file, group) in &groups {
-        out.push_str(file);
+    // the location and object cells of a file's findings, written into one buffer
+    let mut cells = String::new();
+    let mut ends: Vec<(usize, usize)> = vec![];
+    for group in shown.chunk_by(|a, b| file(a) == file(b)) {
+        out.push_str(file(group[0]));
         out.push('\n');
-        let cells: Vec<(String, String)> = group
-            .iter()
-            .map(|r| {
-                let location = match &r.at.api_path {
-                    Some(p) => p.clone(),
-                    None => format!("{}:{}", r.at.line, r.at.column),
-                };
-                (location, r.finding.object.qualified_name())
-            })
-            .collect();
+        cells.clear();
+        ends.clear();
+        for r in group {
+            match &r.at.api_path {
+                Some(p) => cells.push_str(p),
+                None => {
+                    push_number(&mut cells, r.at.line);
+                    cells.push(':');
+                    push_number(&mut cells, r.at.column);
+                }
+            }
+            let location_end = cells.len();
+            r.finding.object.write_qualified_name(&mut cells);
+            ends.push((location_end, cells.len()));
+        }
+        let mut start = 0;
         let rows: Vec<[&str; 5]> = group
             .iter()
-            .zip(&cells)
-            .map(|(r, (location, object))| {
-                [
+            .zip(&ends)
+            .map(|(r, &(location_end, object_end))| {
+                let row = [
                     r.finding.severity.as_str(),
                     r.finding.rule,
-                    location.as_str(),
-                    object.as_str(),
+                    &cells[start..location_end],
+                    &cells[location_end..object_end],
                     r.message.as_str(),
-                ]
+                ];
+                start = object_end;
+                row
             })
             .collect();
         let colors: Vec<Option<&str>> = group
@@ -246,6 +319,24 @@ pub fn chunk(findings: &[Reported], color: bool, width: usize) -> String {
         out.push_str("\n\n");
     }
     out
+}
+
+/// `n` in decimal (the table writes two per finding; `format!` cost more than the rest of a
+/// row's cells).
+fn push_number(out: &mut String, mut n: usize) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for &d in &digits[i..] {
+        out.push(char::from(d));
+    }
 }
 
 /// Errors, then the summary line.
@@ -311,6 +402,41 @@ mod tests {
             wrap("日本語テキスト ab — c", 5),
             ["日本", "語テ", "キス", "ト ab", "— c"]
         );
+    }
+
+    #[test]
+    fn wrap_collapses_runs_of_spaces() {
+        assert_eq!(wrap("a  b", 10), ["a b"]);
+        assert_eq!(wrap("  aa  bb cc ", 5), ["aa bb", "cc"]);
+        assert_eq!(wrap("aa bb  cc dd", 8), ["aa bb cc", "dd"]);
+        assert_eq!(wrap("   ", 3), [""]);
+    }
+
+    /// The line-at-a-time path for plain paragraphs gives the lines the word-at-a-time path
+    /// gives, on generated paragraphs of words of 1 to 12 letters at widths 1 to 30.
+    #[test]
+    fn plain_and_word_wrapping_agree() {
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        for _ in 0..2000 {
+            let words: Vec<String> = (0..next(12))
+                .map(|_| "x".repeat(1 + next(12) as usize))
+                .collect();
+            let para = words.join(" ");
+            let width = 1 + next(30) as usize;
+            let (mut plain, mut general) = (vec![], vec![]);
+            wrap_plain(&para, width, &mut |l: &str, w| plain.push((l.to_string(), w)));
+            let mut line = String::new();
+            wrap_words(&para, width, &mut line, &mut |l: &str, w| {
+                general.push((l.to_string(), w))
+            });
+            assert_eq!(plain, general, "{para:?} at {width}");
+        }
     }
 
     #[test]

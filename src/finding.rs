@@ -149,26 +149,73 @@ pub struct Finding {
 pub fn stable_hash(parts: &[&str]) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for p in parts {
-        for b in p.bytes().chain(std::iter::once(0u8)) {
+        // each part followed by a 0 byte
+        for &b in p.as_bytes() {
             h ^= u64::from(b);
             h = h.wrapping_mul(0x0100_0000_01b3);
         }
+        h = h.wrapping_mul(0x0100_0000_01b3);
     }
     h
+}
+
+/// `h` as 16 lower-case hex digits (`format!("{h:016x}")`, without the formatting machinery:
+/// every finding has one).
+pub fn hex16(h: u64) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut text = [0u8; 16];
+    for (i, d) in text.iter_mut().enumerate() {
+        *d = DIGITS[((h >> ((15 - i) * 4)) & 0xf) as usize];
+    }
+    // hex digits are ASCII
+    String::from_utf8_lossy(&text).into_owned()
 }
 
 impl Finding {
     /// Survives moving lines and reordering services; changes when the finding changes.
     pub fn fingerprint(&self, file: &str) -> String {
-        format!(
-            "{:016x}",
-            stable_hash(&[
-                self.rule,
-                file,
-                self.object.kind.as_str(),
-                &self.object.name,
-                &self.key
-            ])
-        )
+        hex16(stable_hash(&[
+            self.rule,
+            file,
+            self.object.kind.as_str(),
+            &self.object.name,
+            &self.key,
+        ]))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Baselines store fingerprints: the hash and its text may never change. The expected
+    /// values are FNV-1a 64 computed independently (Python) over the parts, each followed by
+    /// a 0 byte.
+    #[test]
+    fn fingerprints_are_stable() {
+        assert_eq!(stable_hash(&[]), 0xcbf2_9ce4_8422_2325);
+        assert_eq!(stable_hash(&[""]), 0xaf63_bd4c_8601_b7df);
+        assert_eq!(stable_hash(&["é"]), 0x5feb_231c_1dfa_fbb3);
+        let f = Finding {
+            rule: "SA101",
+            severity: Severity::Medium,
+            message: String::new(),
+            loc: Loc::Api {
+                object: String::new(),
+                path: String::new(),
+            },
+            object: ObjectRef {
+                kind: ObjectKind::Service,
+                name: "web".into(),
+                full_name: None,
+            },
+            unknown: false,
+            key: String::new(),
+            fix_available: false,
+        };
+        assert_eq!(f.fingerprint("stack.yml"), "26e57f817e22bd7e");
+        for h in [0, 1, 0xf, 0x1234_5678_9abc_def0, u64::MAX] {
+            assert_eq!(hex16(h), format!("{h:016x}"));
+        }
     }
 }

@@ -441,7 +441,7 @@ pub fn scan_paths_resolving(
         selection,
         config,
         images,
-        fixes,
+        fixes: fixes.then_some(crate::fix::Detail::Edits),
     });
     errors.extend(audit.errors);
     audit.findings.extend(crate::suppress::config_problems(
@@ -581,7 +581,11 @@ fn stream_scan(
         selection,
         config,
         images: images.as_ref(),
-        fixes: matches!(format, Format::Json | Format::Sarif),
+        fixes: match format {
+            Format::Json => Some(crate::fix::Detail::Availability),
+            Format::Sarif => Some(crate::fix::Detail::Edits),
+            Format::Table | Format::Github => None,
+        },
     };
     let exemptions_used = audit_each(
         &setup,
@@ -922,8 +926,8 @@ struct AuditSetup<'a> {
     selection: &'a Selection,
     config: &'a Config,
     images: Option<&'a crate::registry::Resolver>,
-    /// Build each finding's fix (SARIF `fixes[]`, JSON `fix_available`).
-    fixes: bool,
+    /// Build each finding's fix (SARIF `fixes[]`, JSON `fix_available`), to this detail.
+    fixes: Option<crate::fix::Detail>,
 }
 
 /// Audit stacks one at a time (load, run rules, render locations, drop the text and model, so
@@ -950,7 +954,7 @@ fn audit_each<T: Send>(
     // one stack: its findings (sorted), errors and counts
     let one = |i: usize, exemptions_used: &mut [usize]| -> Audit {
         let mut loaded = load::Loaded {
-            keep_trees: fixes,
+            keep_trees: fixes.is_some(),
             ..load::Loaded::default()
         };
         let mut audit = Audit::default();
@@ -977,9 +981,16 @@ fn audit_each<T: Send>(
                 exemptions_used,
             );
             // fixes for SARIF `fixes[]` and JSON `fix_available` (needs the text)
-            if fixes {
+            if let Some(detail) = fixes {
                 let trees = std::mem::take(&mut loaded.trees);
-                crate::fix::attach(&mut found, &d, &loaded.sources, &selection.settings, trees);
+                crate::fix::attach(
+                    &mut found,
+                    &d,
+                    &loaded.sources,
+                    &selection.settings,
+                    trees,
+                    detail,
+                );
             }
             audit.findings.extend(found);
             audit.findings.extend(problems);

@@ -37,6 +37,25 @@ type InsertGroup<'o> = ((FileId, MapTarget), Cow<'o, [(String, Y)]>, Vec<usize>)
 /// Appends to one sequence: target, items, the fixes they come from.
 type AppendGroup<'o> = ((FileId, SeqTarget), Cow<'o, [Y]>, Vec<usize>);
 
+/// Whether [`render`] of these ops gives at least one edit, decided without rendering any:
+/// the conditions under which `Doc::render_insert` and `Doc::render_append` give an edit.
+pub fn renders_any(ops: &[Op], docs: &[Doc]) -> bool {
+    let doc = |id: FileId| docs.iter().find(|d| d.file == id);
+    ops.iter().any(|op| match op {
+        Op::Replace { .. } => true,
+        Op::Insert {
+            file,
+            target,
+            entries,
+        } => !entries.is_empty() && doc(*file).is_some_and(|d| d.can_insert(*target)),
+        Op::Append {
+            file,
+            target,
+            items,
+        } => !items.is_empty() && doc(*file).is_some_and(|d| d.can_append(*target)),
+    })
+}
+
 pub fn render(ops: &[(usize, &Op)], docs: &[Doc]) -> Vec<Rendered> {
     let mut inserts: Vec<InsertGroup> = vec![];
     let mut appends: Vec<AppendGroup> = vec![];

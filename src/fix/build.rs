@@ -86,6 +86,7 @@ impl Parsed {
             d,
             sources,
             settings,
+            render_edits: true,
             users: self
                 .roots
                 .iter()
@@ -106,6 +107,8 @@ pub struct Ctx<'a> {
     pub sources: &'a SourceMap,
     pub settings: &'a Settings,
     pub docs: Vec<Doc<'a>>,
+    /// Render each fix's edits (else only whether it has any: [`crate::fix::Detail`]).
+    pub render_edits: bool,
     /// Per doc, built on first use: the services whose tree uses the text at an offset.
     users: Vec<std::cell::OnceCell<UsersIndex>>,
 }
@@ -400,14 +403,24 @@ impl<'c, 'a> Builder<'c, 'a> {
                 None => r,
             });
         }
-        let edits = render_alone(self.cx, &self.ops);
-        if edits.is_empty() && self.applicability != Applicability::Display {
+        let (edits, renders) = if self.cx.render_edits {
+            let edits = render_alone(self.cx, &self.ops);
+            let renders = !edits.is_empty();
+            (edits, renders)
+        } else {
+            (
+                vec![],
+                crate::fix::apply::renders_any(&self.ops, &self.cx.docs),
+            )
+        };
+        if !renders && self.applicability != Applicability::Display {
             return Built::NoFix("the layout of the file around this key is not one the fixer edits; change it by hand".into());
         }
         Built::Fix(Box::new(Fix {
             title: self.title,
             applicability: self.applicability,
             edits,
+            renders,
             risk: self.risk,
             notes: self.notes,
             ops: self.ops,

@@ -77,8 +77,12 @@ pub struct Fix {
     /// What the fix changes and why; unsafe fixes say what behaviour may change.
     pub title: String,
     pub applicability: Applicability,
-    /// This fix alone, rendered on the file as it is.
+    /// This fix alone, rendered on the file as it is (empty when built for
+    /// [`Detail::Availability`]).
     pub edits: Vec<Edit>,
+    /// The fix changes the file: it renders to at least one edit (known without rendering).
+    #[serde(skip)]
+    pub renders: bool,
     /// Unsafe fixes: what behaviour may change.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub risk: Option<String>,
@@ -90,6 +94,16 @@ pub struct Fix {
     pub ops: Vec<yaml_edit::Op>,
 }
 
+/// How much of each finding's fix a report needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Detail {
+    /// Whether there is one that changes the file (JSON `fix_available`): each fix is built
+    /// but its edits are not rendered, which was most of the cost.
+    Availability,
+    /// Its edits (SARIF `fixes[]`).
+    Edits,
+}
+
 /// Attach a fix to every finding of `d` that has one (for SARIF `fixes[]` and JSON
 /// `fix_available`). The files must still hold their text.
 pub fn attach(
@@ -98,15 +112,86 @@ pub fn attach(
     sources: &SourceMap,
     settings: &crate::config::Settings,
     trees: Vec<(crate::source::FileId, crate::yaml::Node)>,
+    detail: Detail,
 ) {
     if d.live || !findings.iter().any(|r| build::has_fix(r.finding.rule)) {
         return;
     }
     let parsed = build::Parsed::from_trees(d, trees);
-    let cx = parsed.ctx(d, sources, settings);
+    let mut cx = parsed.ctx(d, sources, settings);
+    cx.render_edits = detail == Detail::Edits;
     for r in findings.iter_mut() {
         if let build::Built::Fix(f) = build::build(&r.finding, &cx) {
             r.fix = Some(*f);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every fix of one stack file, built to `detail`: (rule, offset, renders, edits).
+    fn fixes_of(path: &std::path::Path, detail: Detail) -> Vec<(&'static str, usize, bool, usize)> {
+        let mut loaded = crate::load::Loaded {
+            keep_trees: true,
+            ..crate::load::Loaded::default()
+        };
+        let env = crate::model::interpolate::Env::empty();
+        crate::load::load_stack(&mut loaded, &[path.to_path_buf()], false, &env);
+        let selection = crate::engine::Selection::default();
+        let mut out = vec![];
+        for d in &loaded.stacks {
+            let mut found: Vec<Reported> = crate::engine::run_one(d, &selection)
+                .into_iter()
+                .map(|f| Reported::new(f, &loaded.sources))
+                .collect();
+            let trees = std::mem::take(&mut loaded.trees);
+            attach(
+                &mut found,
+                d,
+                &loaded.sources,
+                &selection.settings,
+                trees,
+                detail,
+            );
+            out.extend(found.iter().filter_map(|r| {
+                let f = r.fix.as_ref()?;
+                Some((r.finding.rule, r.at.byte_offset, f.renders, f.edits.len()))
+            }));
+        }
+        out
+    }
+
+    /// JSON's `fix_available` comes from fixes built without their edits: they must say that
+    /// a fix renders exactly when rendering it gives edits, on every fix of every fixture.
+    #[test]
+    fn availability_agrees_with_rendered_edits() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut dirs = vec![root.join("fixtures"), root.join("examples")];
+        let mut compared = 0;
+        while let Some(dir) = dirs.pop() {
+            for e in std::fs::read_dir(&dir).unwrap() {
+                let p = e.unwrap().path();
+                if p.is_dir() {
+                    dirs.push(p);
+                    continue;
+                }
+                if !p.extension().is_some_and(|x| x == "yml" || x == "yaml") {
+                    continue;
+                }
+                let full = fixes_of(&p, Detail::Edits);
+                let light = fixes_of(&p, Detail::Availability);
+                assert_eq!(full.len(), light.len(), "{}", p.display());
+                for (f, l) in full.iter().zip(&light) {
+                    assert_eq!((f.0, f.1), (l.0, l.1), "{}", p.display());
+                    assert_eq!(f.2, f.3 > 0, "{}: {f:?}", p.display());
+                    assert_eq!(f.2, l.2, "{}: {f:?} vs {l:?}", p.display());
+                    assert_eq!(l.3, 0, "{}: availability renders no edits", p.display());
+                    compared += 1;
+                }
+            }
+        }
+        assert!(compared > 500, "{compared}");
     }
 }

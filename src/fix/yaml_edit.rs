@@ -421,6 +421,22 @@ impl<'a> Doc<'a> {
         }
     }
 
+    /// [`Doc::render_insert`] gives an edit for non-empty entries.
+    pub fn can_insert(&self, target: MapTarget) -> bool {
+        match target {
+            MapTarget::Flow { open } => flow_close(self.text, open).is_some(),
+            MapTarget::Block { .. } | MapTarget::Empty { .. } => true,
+        }
+    }
+
+    /// [`Doc::render_append`] gives an edit for non-empty items.
+    pub fn can_append(&self, target: SeqTarget) -> bool {
+        match target {
+            SeqTarget::Flow { open } => flow_close(self.text, open).is_some(),
+            SeqTarget::Block { first_item } => self.dash_before(first_item).is_some(),
+        }
+    }
+
     /// Render an append of `items` to a sequence.
     pub fn render_append(&self, target: SeqTarget, items: &[Y]) -> Option<RawEdit> {
         if items.is_empty() {

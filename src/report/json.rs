@@ -80,7 +80,7 @@ fn finding(r: &Reported) -> JsonFinding<'_> {
         message: &r.message,
         fix_available: r.finding.fix_available
             || r.fix.as_ref().is_some_and(|f| {
-                f.applicability != crate::fix::Applicability::Display && !f.edits.is_empty()
+                f.applicability != crate::fix::Applicability::Display && f.renders
             }),
         unknown: r.finding.unknown,
         fingerprint: &r.fingerprint,

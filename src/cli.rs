@@ -992,7 +992,12 @@ fn audit_each<T: Send>(
                     detail,
                 );
             }
-            audit.findings.extend(found);
+            // a stack is nearly always one deployment: take its findings rather than copy them
+            if audit.findings.is_empty() {
+                audit.findings = found;
+            } else {
+                audit.findings.extend(found);
+            }
             audit.findings.extend(problems);
         }
         report::sort_only(&mut audit.findings);

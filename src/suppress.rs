@@ -234,7 +234,7 @@ pub fn apply(
             .find(|l| l.reason.is_some() && covers(l, r))
         {
             l.used = true;
-            r.suppressed = Some(Suppressed {
+            r.suppressed = Some(Box::new(Suppressed {
                 kind: if l.kind == "inline" {
                     "inSource"
                 } else {
@@ -242,7 +242,7 @@ pub fn apply(
                 },
                 reason: l.reason.clone().unwrap_or_default(),
                 location: format!("{}:{}", l.at.file, l.at.line),
-            });
+            }));
             continue;
         }
         for (i, e) in config.exemptions.iter().enumerate() {
@@ -250,11 +250,11 @@ pub fn apply(
                 continue;
             }
             used[i] += 1;
-            r.suppressed = Some(Suppressed {
+            r.suppressed = Some(Box::new(Suppressed {
                 kind: "external",
                 reason: e.reason.clone(),
                 location: e.location.clone(),
-            });
+            }));
             break;
         }
     }

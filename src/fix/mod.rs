@@ -122,7 +122,7 @@ pub fn attach(
     cx.render_edits = detail == Detail::Edits;
     for r in findings.iter_mut() {
         if let build::Built::Fix(f) = build::build(&r.finding, &cx) {
-            r.fix = Some(*f);
+            r.fix = Some(f);
         }
     }
 }

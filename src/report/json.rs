@@ -87,7 +87,7 @@ fn finding(r: &Reported) -> JsonFinding<'_> {
         defined_at: r.at.defined_at.as_deref(),
         api_path: r.at.api_path.as_deref(),
         suppressed: r.suppressed.is_some(),
-        suppression: r.suppressed.as_ref(),
+        suppression: r.suppressed.as_deref(),
     }
 }
 

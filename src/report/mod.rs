@@ -28,10 +28,12 @@ pub struct Reported {
     /// The finding's message (moved here from `finding.message`, which is left empty) with
     /// the anchor definition site appended when relevant.
     pub message: String,
-    /// The fix for this finding, when one is known (see `crate::fix`).
-    pub fix: Option<crate::fix::Fix>,
+    /// The fix for this finding, when one is known (see `crate::fix`). Boxed, like
+    /// `suppressed`: most findings have neither, and findings are moved as they are collected
+    /// and sorted.
+    pub fix: Option<Box<crate::fix::Fix>>,
     /// Why this finding is accepted, when a suppression covers it (it stays visible).
-    pub suppressed: Option<Suppressed>,
+    pub suppressed: Option<Box<Suppressed>>,
 }
 
 /// A finding covered by a suppression: still reported, marked, with the reason.

@@ -493,15 +493,14 @@ fn versioned_keys<'a>(
         let candidate = is_gate_name(&key);
         let extension = key.starts_with("x-");
         path.push(key);
-        let parts: Vec<&str> = path.iter().map(|p| p.as_ref()).collect();
-        if candidate && gate_of(&parts).is_some() {
+        if candidate && gate_of(path).is_some() {
             out.push(KeyUse {
-                key: parts.join("."),
+                key: path.join("."),
                 loc: loc(k),
                 value: None,
             });
         }
-        if !extension && may_contain_gated(&parts) {
+        if !extension && may_contain_gated(path) {
             versioned_keys(v, path, out);
         }
         path.pop();

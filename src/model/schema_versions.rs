@@ -70,10 +70,11 @@ pub const NESTED_EXTENSIONS: Gate = gate("*.*.x-*", (3, 6), (3, 7));
 
 /// Does a concrete path (`services.web.deploy`) match a pattern (`services.*.deploy`)?
 /// (No allocation: lowering asks this for every key of every file.)
-fn matches(pattern: &str, path: &[&str]) -> bool {
+fn matches<S: AsRef<str>>(pattern: &str, path: &[S]) -> bool {
     pattern.split('.').count() == path.len()
         && pattern.split('.').zip(path).all(|(p, s)| {
-            p == "*" || p == *s || (p.ends_with('*') && s.starts_with(&p[..p.len() - 1]))
+            let s = s.as_ref();
+            p == "*" || p == s || (p.ends_with('*') && s.starts_with(&p[..p.len() - 1]))
         })
 }
 
@@ -95,16 +96,16 @@ pub fn is_gate_name(key: &str) -> bool {
 }
 
 /// The gate of a concrete key path, if any.
-pub fn gate_of(path: &[&str]) -> Option<Gate> {
+pub fn gate_of<S: AsRef<str>>(path: &[S]) -> Option<Gate> {
     if let Some(g) = GATES.iter().find(|g| matches(g.pattern, path)) {
         return Some(*g);
     }
     match path {
-        [k] if k.starts_with("x-") => Some(TOP_LEVEL_EXTENSIONS),
+        [k] if k.as_ref().starts_with("x-") => Some(TOP_LEVEL_EXTENSIONS),
         [section, _, k]
-            if k.starts_with("x-")
+            if k.as_ref().starts_with("x-")
                 && matches!(
-                    *section,
+                    section.as_ref(),
                     "services" | "networks" | "volumes" | "secrets" | "configs"
                 ) =>
         {
@@ -115,18 +116,22 @@ pub fn gate_of(path: &[&str]) -> Option<Gate> {
 }
 
 /// Could a gated key be below `path`? (Lowering walks only these branches.)
-pub fn may_contain_gated(path: &[&str]) -> bool {
+pub fn may_contain_gated<S: AsRef<str>>(path: &[S]) -> bool {
     if path.len() == 2
         && matches!(
-            path[0],
+            path[0].as_ref(),
             "services" | "networks" | "secrets" | "configs" | "volumes"
         )
     {
         return true; // nested `x-` keys
     }
-    split_gates()
-        .iter()
-        .any(|pat| pat.len() > path.len() && pat.iter().zip(path).all(|(p, s)| *p == "*" || p == s))
+    split_gates().iter().any(|pat| {
+        pat.len() > path.len()
+            && pat
+                .iter()
+                .zip(path)
+                .all(|(p, s)| *p == "*" || *p == s.as_ref())
+    })
 }
 
 /// A declared `version:` as stack deploy reads it: missing, `""`, `"3"` and `"3.x"` mean the

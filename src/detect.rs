@@ -736,8 +736,27 @@ fn normalize_name(name: &str) -> String {
 /// `AUTH_TOKEN`, `DATABASE_URL` → true; `POSTGRES_USER`, `DB_PASSWORD_FILE`, `TOKEN_TTL`,
 /// `PASSWORD_MIN_LENGTH`, `AWS_ACCESS_KEY_ID`, `SECRET_NAME`, `AUTH_ENABLED` → false.
 pub fn is_secret_name(name: &str) -> bool {
-    let normalized = normalize_name(name);
-    NAME_SECRET.is_match(&normalized) && !NAME_EXCLUDE.is_match(&normalized)
+    // Names repeat across the rules that ask, the services and the files of a run
+    // (POSTGRES_PASSWORD, TZ, …), and the answer depends on the name alone: remembered per
+    // thread, at most `NAME_MEMO` of them.
+    const NAME_MEMO: usize = 4096;
+    thread_local! {
+        static SEEN: std::cell::RefCell<foldhash::HashMap<Box<str>, bool>> =
+            std::cell::RefCell::new(foldhash::HashMap::default());
+    }
+    SEEN.with(|seen| {
+        if let Some(&known) = seen.borrow().get(name) {
+            return known;
+        }
+        let normalized = normalize_name(name);
+        let secret = NAME_SECRET.is_match(&normalized) && !NAME_EXCLUDE.is_match(&normalized);
+        let mut seen = seen.borrow_mut();
+        if seen.len() >= NAME_MEMO {
+            seen.clear();
+        }
+        seen.insert(name.into(), secret);
+        secret
+    })
 }
 
 /// Nesting limit for `${A:-${B:-…}}` defaults, so hostile input cannot exhaust the stack.

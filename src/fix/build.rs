@@ -113,8 +113,26 @@ pub struct Ctx<'a> {
     users: Vec<std::cell::OnceCell<UsersIndex>>,
 }
 
-/// Offset (where a node is written) -> the services using it, in file order.
-type UsersIndex = foldhash::HashMap<usize, Vec<String>>;
+/// Offset (where a node is written) -> the services using it, in file order: every
+/// (offset, service) pair in one sorted list (a map of a `Vec` of names per node allocated for
+/// every node of every file a fix was built for).
+#[derive(Default)]
+struct UsersIndex {
+    names: Vec<String>,
+    /// (offset, index in `names`), sorted by offset, each offset's services in file order.
+    uses: Vec<(usize, u32)>,
+}
+
+impl UsersIndex {
+    fn get(&self, offset: usize) -> Vec<String> {
+        let from = self.uses.partition_point(|u| u.0 < offset);
+        self.uses[from..]
+            .iter()
+            .take_while(|u| u.0 == offset)
+            .filter_map(|u| self.names.get(u.1 as usize).cloned())
+            .collect()
+    }
+}
 
 impl<'a> Ctx<'a> {
     pub fn doc(&self, id: FileId) -> Option<&Doc<'a>> {
@@ -127,17 +145,13 @@ impl<'a> Ctx<'a> {
         let Some(i) = self.docs.iter().position(|d| d.file == doc.file) else {
             return services_using(doc, offset);
         };
-        let index = self.users[i].get_or_init(|| users_index(doc));
-        index.get(&offset).cloned().unwrap_or_default()
+        self.users[i].get_or_init(|| users_index(doc)).get(offset)
     }
 }
 
 fn users_index(doc: &Doc) -> UsersIndex {
-    fn walk(n: &Node, svc: &str, out: &mut UsersIndex) {
-        let users = out.entry(def_start(n)).or_default();
-        if users.last().is_none_or(|u| u != svc) {
-            users.push(svc.to_string());
-        }
+    fn walk(n: &Node, svc: u32, out: &mut Vec<(usize, u32)>) {
+        out.push((def_start(n), svc));
         match &n.kind {
             Kind::Map(m) => m.iter().for_each(|(k, v)| {
                 walk(k, svc, out);
@@ -147,7 +161,7 @@ fn users_index(doc: &Doc) -> UsersIndex {
             _ => {}
         }
     }
-    let mut out = UsersIndex::default();
+    let mut index = UsersIndex::default();
     for (k, v) in doc
         .root
         .get("services")
@@ -155,10 +169,14 @@ fn users_index(doc: &Doc) -> UsersIndex {
         .unwrap_or(&[])
     {
         if let Some(name) = k.scalar_text() {
-            walk(v, &name, &mut out);
+            walk(v, index.names.len() as u32, &mut index.uses);
+            index.names.push(name);
         }
     }
-    out
+    // stable: each offset's services stay in file order; a service counts once per offset
+    index.uses.sort_by_key(|u| u.0);
+    index.uses.dedup();
+    index
 }
 
 /// A position in the text: the definition when the value came through an anchor.
@@ -1200,16 +1218,13 @@ mod tests {
         let mut shared = 0;
         for offset in 0..text.len() {
             let want = services_using(&doc, offset);
-            let got = index.get(&offset).cloned().unwrap_or_default();
+            let got = index.get(offset);
             assert_eq!(got, want, "offset {offset}");
             shared += usize::from(want.len() > 1);
         }
         // `replicas` is used by `a` (through the merge of *d) and `b` (through *dep)
         assert!(shared > 0);
         let at = text.find("replicas").expect("in the text");
-        assert_eq!(
-            index.get(&at),
-            Some(&vec!["a".to_string(), "b".to_string()])
-        );
+        assert_eq!(index.get(at), ["a", "b"]);
     }
 }

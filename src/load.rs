@@ -351,7 +351,10 @@ fn local_file(path: &crate::model::Val, workdir: &Path, env: &Env, want: Want) -
         };
     }
     let abs = resolve(&path.text, workdir, env);
+    // both cleaned: `absolute` keeps `..`, and a stack reached as `../x/stack.yml` must be
+    // judged as the same stack reached as `/abs/x/stack.yml`
     let project = std::path::absolute(workdir).unwrap_or_else(|_| workdir.to_path_buf());
+    let project = PathBuf::from(crate::model::clean_path(&project.to_string_lossy()));
     let cleaned = PathBuf::from(crate::model::clean_path(&abs.to_string_lossy()));
     let mut f = LocalFile {
         shown: display_path(&cleaned),

@@ -406,3 +406,27 @@ fn expectation_markers_parse() {
     assert_eq!(expected_lines(text, "SA102"), vec![2]);
     assert!(expected_lines(text, "SA103").is_empty());
 }
+
+/// A finding about a file next to the stack may not depend on how the stack's path was
+/// written: SA406 once missed a secret inside the project when the path held `..` (the project
+/// directory was compared uncleaned with the cleaned secret path). The secret file does not
+/// exist, so "inside the project" is the finding's only reason.
+#[test]
+fn sa406_is_the_same_however_the_path_is_written() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    std::fs::create_dir(dir.path().join("sub")).expect("sub directory");
+    let stack = "services:\n  api:\n    image: registry.example.com/api:1.4.2\n    secrets: [db]\nsecrets:\n  db:\n    file: ./private/db.txt\n";
+    std::fs::write(dir.path().join("stack.yml"), stack).expect("stack file");
+    let plain = dir.path().join("stack.yml");
+    let dotted = dir.path().join("sub/../stack.yml");
+    let dot = dir.path().join("./sub/.././stack.yml");
+    let counts: Vec<usize> = [&plain, &dotted, &dot]
+        .iter()
+        .map(|p| {
+            reported_lines(&[p.to_path_buf()], "SA406")
+                .unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+                .len()
+        })
+        .collect();
+    assert_eq!(counts, [1, 1, 1]);
+}

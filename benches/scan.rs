@@ -4,6 +4,7 @@
 //! cargo bench --bench scan                      # ../shared/corpus (when present) + 10,000 generated files
 //! cargo bench --bench scan -- DIR [DIR...]      # these directories
 //! cargo bench --bench scan -- --runs 9 DIR      # best/median of 9 (default 5)
+//! cargo bench --bench scan -- --cli target/release/swarmaudit DIR   # also the CLI, end to end
 //! cargo bench --bench scan -- --generate DIR [--count N] [--seed S]
 //! SWARMAUDIT_BENCH_DIRS=a:b cargo bench --bench scan
 //! ```
@@ -17,7 +18,10 @@
 //! the scan plus JSON rendering. The parse-only phases are spread over the same number of threads
 //! as the scan, so the ratio compares like with like. Each phase reports best and median wall
 //! time, CPU time per run (steadier than wall time on a busy machine), files/s, MB/s and the
-//! process's peak RSS during that phase. Figures only; nothing here asserts a timing.
+//! process's peak RSS during that phase. With `--cli PATH` it also runs that `swarmaudit`
+//! binary end to end (`scan DIR --format table|json --fail-on never`, output to /dev/null) and
+//! prints its wall time against the parse-only phases: the throughput a user gets, next to the
+//! time to merely parse the same bytes. Figures only; nothing here asserts a timing.
 //!
 //! Run outside `cargo bench` without arguments (e.g. `cargo test --benches`), it does a quick
 //! smoke run over 200 generated files instead.
@@ -45,6 +49,7 @@ fn main() {
     let mut seed = DEFAULT_SEED;
     let mut generate: Option<PathBuf> = None;
     let mut dirs: Vec<PathBuf> = vec![];
+    let mut cli: Option<PathBuf> = None;
     let mut under_cargo_bench = false;
     while let Some(a) = args.next() {
         let mut value = |name: &str| {
@@ -58,8 +63,11 @@ fn main() {
             "--count" => count = parse_num(&value("--count")) as usize,
             "--seed" => seed = parse_num(&value("--seed")),
             "--generate" => generate = Some(PathBuf::from(value("--generate"))),
+            "--cli" => cli = Some(PathBuf::from(value("--cli"))),
             "-h" | "--help" => {
-                println!("usage: scan [--runs N] [DIR...] | --generate DIR [--count N] [--seed S]");
+                println!(
+                    "usage: scan [--runs N] [--cli PATH] [DIR...] | --generate DIR [--count N] [--seed S]"
+                );
                 return;
             }
             s if s.starts_with('-') => die(&format!("unknown option {s}")),
@@ -90,7 +98,7 @@ fn main() {
             if !d.is_dir() {
                 die(&format!("{} is not a directory", d.display()));
             }
-            bench_dir(d, &d.display().to_string(), runs);
+            bench_dir(d, &d.display().to_string(), runs, cli.as_deref());
         }
         return;
     }
@@ -105,7 +113,7 @@ fn main() {
     let shared = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
     if under_cargo_bench {
         if shared.is_dir() {
-            bench_dir(&shared, "../shared/corpus", runs);
+            bench_dir(&shared, "../shared/corpus", runs, cli.as_deref());
         } else {
             println!("../shared/corpus: absent, skipped");
         }
@@ -116,7 +124,12 @@ fn main() {
         .unwrap_or_else(|e| die(&format!("cannot create a temporary directory: {e}")));
     generate_corpus(tmp.path(), count, seed)
         .unwrap_or_else(|e| die(&format!("cannot generate the corpus: {e}")));
-    bench_dir(tmp.path(), &format!("generated ({count} files)"), runs);
+    bench_dir(
+        tmp.path(),
+        &format!("generated ({count} files)"),
+        runs,
+        cli.as_deref(),
+    );
 }
 
 fn die(msg: &str) -> ! {
@@ -195,6 +208,17 @@ fn cpu_time() -> Option<Duration> {
     Some(Duration::from_millis((utime + stime) * 10))
 }
 
+/// Linux: user + system CPU time of the process's waited-for children (fields 16 and 17 of
+/// /proc/self/stat, clock ticks of 10 ms).
+fn children_cpu_time() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    let after_name = &stat[stat.rfind(')')? + 1..];
+    let mut fields = after_name.split_whitespace().skip(13);
+    let cutime: u64 = fields.next()?.parse().ok()?;
+    let cstime: u64 = fields.next()?.parse().ok()?;
+    Some(Duration::from_millis((cutime + cstime) * 10))
+}
+
 fn peak_rss_kb() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
@@ -240,7 +264,7 @@ fn saphyr_options() -> serde_saphyr::Options {
     }
 }
 
-fn bench_dir(dir: &Path, label: &str, runs: usize) {
+fn bench_dir(dir: &Path, label: &str, runs: usize, cli: Option<&Path>) {
     // The files the scan reads: discovery as `swarmaudit scan DIR` does it.
     let files: Vec<PathBuf> = swarmaudit::load::discover(&[dir.to_path_buf()])
         .stacks
@@ -371,7 +395,61 @@ fn bench_dir(dir: &Path, label: &str, runs: usize) {
         ratio(&rendered, &spanned),
         ratio(&rendered, &ignored),
     );
+    if let Some(exe) = cli {
+        for format in ["table", "json"] {
+            let s = measure_cli(exe, dir, format, runs);
+            let secs = s.best.as_secs_f64();
+            let _ = writeln!(
+                out,
+                "  CLI `swarmaudit scan DIR --format {format}`: best {:.1} ms, median {:.1} ms, CPU {} ms/run | {:.0} files/s | {:.1} MB/s | {:.2}x parse-only IgnoredAny, {:.2}x yaml::load",
+                secs * 1e3,
+                s.median.as_secs_f64() * 1e3,
+                s.cpu_per_run
+                    .map_or("n/a".into(), |c| format!("{:.0}", c.as_secs_f64() * 1e3)),
+                n as f64 / secs,
+                mb(bytes) / secs,
+                ratio(&s, &ignored),
+                ratio(&s, &spanned),
+            );
+        }
+    }
     print!("{out}");
+}
+
+/// The `swarmaudit` binary `exe` run `runs` times (after one untimed run) on `dir`, its output
+/// thrown away: wall time, and CPU time from the children's clock ticks.
+fn measure_cli(exe: &Path, dir: &Path, format: &str, runs: usize) -> Stats {
+    let run = || {
+        let status = std::process::Command::new(exe)
+            .args(["scan", "--format", format, "--fail-on", "never"])
+            .arg(dir)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .unwrap_or_else(|e| die(&format!("cannot run {}: {e}", exe.display())));
+        // 0, or 2 when some files are invalid: both are complete runs
+        if !matches!(status.code(), Some(0 | 2)) {
+            die(&format!("{} scan failed: {status}", exe.display()));
+        }
+    };
+    run();
+    let cpu_before = children_cpu_time();
+    let mut times: Vec<Duration> = (0..runs)
+        .map(|_| {
+            let t = Instant::now();
+            run();
+            t.elapsed()
+        })
+        .collect();
+    times.sort();
+    Stats {
+        best: times[0],
+        median: times[times.len() / 2],
+        cpu_per_run: children_cpu_time()
+            .zip(cpu_before)
+            .map(|(after, before)| after.saturating_sub(before) / runs as u32),
+        peak_rss_kb: None,
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -364,8 +364,7 @@ fn bench_dir(dir: &Path, label: &str, runs: usize, cli: Option<&Path>) {
             "  {name:<38} {:>9.1} {:>9.1} {:>10} {:>9.0} {:>8.1} {:>9}",
             secs * 1e3,
             s.median.as_secs_f64() * 1e3,
-            s.cpu_per_run
-                .map_or("n/a".into(), |c| format!("{:.0}", c.as_secs_f64() * 1e3)),
+            cpu_ms(s),
             n as f64 / secs,
             mb(bytes) / secs,
             s.peak_rss_kb
@@ -404,8 +403,7 @@ fn bench_dir(dir: &Path, label: &str, runs: usize, cli: Option<&Path>) {
                 "  CLI `swarmaudit scan DIR --format {format}`: best {:.1} ms, median {:.1} ms, CPU {} ms/run | {:.0} files/s | {:.1} MB/s | {:.2}x parse-only IgnoredAny, {:.2}x yaml::load",
                 secs * 1e3,
                 s.median.as_secs_f64() * 1e3,
-                s.cpu_per_run
-                    .map_or("n/a".into(), |c| format!("{:.0}", c.as_secs_f64() * 1e3)),
+                cpu_ms(&s),
                 n as f64 / secs,
                 mb(bytes) / secs,
                 ratio(&s, &ignored),
@@ -414,6 +412,12 @@ fn bench_dir(dir: &Path, label: &str, runs: usize, cli: Option<&Path>) {
         }
     }
     print!("{out}");
+}
+
+/// CPU ms per run, or `n/a`.
+fn cpu_ms(s: &Stats) -> String {
+    s.cpu_per_run
+        .map_or("n/a".into(), |c| format!("{:.0}", c.as_secs_f64() * 1e3))
 }
 
 /// The `swarmaudit` binary `exe` run `runs` times (after one untimed run) on `dir`, its output

@@ -430,7 +430,9 @@ mod tests {
             let para = words.join(" ");
             let width = 1 + next(30) as usize;
             let (mut plain, mut general) = (vec![], vec![]);
-            wrap_plain(&para, width, &mut |l: &str, w| plain.push((l.to_string(), w)));
+            wrap_plain(&para, width, &mut |l: &str, w| {
+                plain.push((l.to_string(), w))
+            });
             let mut line = String::new();
             wrap_words(&para, width, &mut line, &mut |l: &str, w| {
                 general.push((l.to_string(), w))

@@ -198,8 +198,18 @@ struct Indented {
 impl Indented {
     fn newline<W: ?Sized + std::io::Write>(&self, w: &mut W, first: bool) -> std::io::Result<()> {
         w.write_all(if first { b"\n" } else { b",\n" })?;
-        for _ in 0..self.level {
-            w.write_all(b"  ")?;
+        self.indent(w)
+    }
+    /// Two spaces per level, in one write (SARIF nests results eight levels deep: a write per
+    /// level cost as much as the keys).
+    fn indent<W: ?Sized + std::io::Write>(&self, w: &mut W) -> std::io::Result<()> {
+        const SPACES: &[u8; 64] =
+            b"                                                                ";
+        let mut n = 2 * self.level;
+        while n > 0 {
+            let k = n.min(SPACES.len());
+            w.write_all(&SPACES[..k])?;
+            n -= k;
         }
         Ok(())
     }
@@ -212,9 +222,7 @@ impl Indented {
         self.level -= 1;
         if self.has_value {
             w.write_all(b"\n")?;
-            for _ in 0..self.level {
-                w.write_all(b"  ")?;
-            }
+            self.indent(w)?;
         }
         w.write_all(c)
     }

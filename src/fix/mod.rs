@@ -94,6 +94,14 @@ pub struct Fix {
     pub ops: Vec<yaml_edit::Op>,
 }
 
+impl Fix {
+    /// Offered to users as a fix (JSON `fix_available`, SARIF `fixes[]`): it changes the file
+    /// and is not a suggestion only.
+    pub fn available(&self) -> bool {
+        self.applicability != Applicability::Display && self.renders
+    }
+}
+
 /// How much of each finding's fix a report needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Detail {

@@ -78,10 +78,7 @@ fn finding(r: &Reported) -> JsonFinding<'_> {
             name: &r.finding.object.name,
         },
         message: &r.message,
-        fix_available: r.finding.fix_available
-            || r.fix.as_ref().is_some_and(|f| {
-                f.applicability != crate::fix::Applicability::Display && f.renders
-            }),
+        fix_available: r.finding.fix_available || r.fix.as_ref().is_some_and(|f| f.available()),
         unknown: r.finding.unknown,
         fingerprint: &r.fingerprint,
         defined_at: r.at.defined_at.as_deref(),

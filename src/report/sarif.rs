@@ -171,11 +171,7 @@ struct ByteRegion {
 
 /// Applied fixes (safe or unsafe) as SARIF `fixes[]`, one artifact change per file.
 fn fixes(r: &Reported) -> Vec<SarifFix<'_>> {
-    let Some(fix) = r
-        .fix
-        .as_ref()
-        .filter(|f| f.applicability != crate::fix::Applicability::Display && !f.edits.is_empty())
-    else {
+    let Some(fix) = r.fix.as_ref().filter(|f| f.available()) else {
         return vec![];
     };
     let mut changes: Vec<ArtifactChange> = vec![];

@@ -257,8 +257,8 @@ struct CompiledDetectors {
     prefilter: aho_corasick::AhoCorasick,
     /// The detector each literal of `prefilter` belongs to (indexed by its pattern id).
     owner: Vec<usize>,
-    /// Detectors whose patterns yield no usable literal: searched in every text.
-    always: Vec<usize>,
+    /// Bit set of the detectors whose patterns yield no usable literal: searched in every text.
+    always: u64,
     /// Each detector's own regex, compiled on first use: most runs need few of them.
     regexes: Vec<std::sync::OnceLock<Regex>>,
 }
@@ -280,14 +280,14 @@ fn prefix_literals(pattern: &str) -> Option<Vec<Vec<u8>>> {
 static CREDENTIAL_DETECTORS: LazyLock<CompiledDetectors> = LazyLock::new(|| {
     let mut literals: Vec<Vec<u8>> = vec![];
     let mut owner = vec![];
-    let mut always = vec![];
+    let mut always = 0u64;
     for (i, d) in DETECTORS.iter().enumerate() {
         match prefix_literals(d.pattern) {
             Some(lits) => {
                 owner.extend(std::iter::repeat_n(i, lits.len()));
                 literals.extend(lits);
             }
-            None => always.push(i),
+            None => always |= 1 << i,
         }
     }
     let prefilter = aho_corasick::AhoCorasick::new(&literals)
@@ -307,10 +307,7 @@ static CREDENTIAL_DETECTORS: LazyLock<CompiledDetectors> = LazyLock::new(|| {
 impl CompiledDetectors {
     /// Bit `i` set: detector `i` may match `text` (its literal occurs, or it has none).
     fn candidates(&self, text: &str) -> u64 {
-        let mut bits = 0u64;
-        for i in &self.always {
-            bits |= 1 << i;
-        }
+        let mut bits = self.always;
         for m in self.prefilter.find_overlapping_iter(text) {
             if let Some(i) = self.owner.get(m.pattern().as_usize()) {
                 bits |= 1 << i;
@@ -1085,7 +1082,7 @@ mod tests {
             let lits = prefix_literals(d.pattern);
             assert!(lits.is_some(), "{}", d.pattern);
         }
-        assert!(CREDENTIAL_DETECTORS.always.is_empty());
+        assert_eq!(CREDENTIAL_DETECTORS.always, 0);
     }
 
     /// The prefilter sends a text to every detector whose pattern matches it: checked against

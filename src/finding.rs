@@ -163,12 +163,10 @@ pub fn stable_hash(parts: &[&str]) -> u64 {
 /// every finding has one).
 pub fn hex16(h: u64) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut text = [0u8; 16];
-    for (i, d) in text.iter_mut().enumerate() {
-        *d = DIGITS[((h >> ((15 - i) * 4)) & 0xf) as usize];
-    }
-    // hex digits are ASCII
-    String::from_utf8_lossy(&text).into_owned()
+    (0..16)
+        .rev()
+        .map(|i| char::from(DIGITS[((h >> (i * 4)) & 0xf) as usize]))
+        .collect()
 }
 
 impl Finding {

@@ -4,6 +4,8 @@
 //! in a few milliseconds, and the layout is simple — four columns as wide as their content, the
 //! message column takes the rest of the terminal width and wraps at spaces.
 
+use std::fmt::Write as _;
+
 use unicode_width::UnicodeWidthStr;
 
 use crate::finding::Severity;
@@ -285,10 +287,9 @@ pub fn chunk(findings: &[Reported], color: bool, width: usize) -> String {
         for r in group {
             match &r.at.api_path {
                 Some(p) => cells.push_str(p),
+                // writing to a String cannot fail
                 None => {
-                    push_number(&mut cells, r.at.line);
-                    cells.push(':');
-                    push_number(&mut cells, r.at.column);
+                    let _ = write!(cells, "{}:{}", r.at.line, r.at.column);
                 }
             }
             let location_end = cells.len();
@@ -319,24 +320,6 @@ pub fn chunk(findings: &[Reported], color: bool, width: usize) -> String {
         out.push_str("\n\n");
     }
     out
-}
-
-/// `n` in decimal (the table writes two per finding; `format!` cost more than the rest of a
-/// row's cells).
-fn push_number(out: &mut String, mut n: usize) {
-    let mut digits = [0u8; 20];
-    let mut i = digits.len();
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    for &d in &digits[i..] {
-        out.push(char::from(d));
-    }
 }
 
 /// Errors, then the summary line.

@@ -601,7 +601,8 @@ fn stream_scan(
             }
         },
         |done| {
-            put(&streamer.framed(done.text));
+            put(streamer.separator(&done.text));
+            put(&done.text);
             totals.add(&done.totals);
             in_baseline += done.in_baseline;
             errors.extend(done.errors);
@@ -613,7 +614,8 @@ fn stream_scan(
     let mut problems = crate::suppress::config_problems(config, &exemptions_used, selection);
     report::sort_only(&mut problems);
     let (text, t, n) = rendered(problems);
-    put(&streamer.framed(text));
+    put(streamer.separator(&text));
+    put(&text);
     totals.add(&t);
     in_baseline += n;
     if let Some(images) = &images {

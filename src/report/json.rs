@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::load::FileError;
+use crate::report::pretty::Pretty;
 use crate::report::{Reported, Tail};
 
 pub const SCHEMA_VERSION: u32 = 1;
@@ -64,6 +65,12 @@ struct Document<'a> {
     summary: Summary,
 }
 
+fn fix_available(r: &Reported) -> bool {
+    r.finding.fix_available || r.fix.as_ref().is_some_and(|f| f.available())
+}
+
+/// The serde form of a finding, which [`chunk`] writes by hand.
+#[cfg(test)]
 fn finding(r: &Reported) -> JsonFinding<'_> {
     JsonFinding {
         rule_id: r.finding.rule,
@@ -78,7 +85,7 @@ fn finding(r: &Reported) -> JsonFinding<'_> {
             name: &r.finding.object.name,
         },
         message: &r.message,
-        fix_available: r.finding.fix_available || r.fix.as_ref().is_some_and(|f| f.available()),
+        fix_available: fix_available(r),
         unknown: r.finding.unknown,
         fingerprint: &r.fingerprint,
         defined_at: r.at.defined_at.as_deref(),
@@ -126,11 +133,62 @@ pub fn head() -> String {
     halves(&Tail::empty("")).0
 }
 
-/// Findings as elements of the `findings` array, joined by `,\n`.
+/// Findings as elements of the `findings` array, joined by `,\n`: what serde_json writes for
+/// [`JsonFinding`]s (the test below holds the two together), by hand.
 pub fn chunk(findings: &[Reported]) -> String {
-    crate::report::pretty_elements(findings.iter().map(|r| finding(r)), 2)
+    let mut out = String::with_capacity(findings.len() * 700);
+    let mut w = Pretty::new(&mut out, 2);
+    for r in findings {
+        let f = &r.finding;
+        w.outer_element().open_object();
+        w.str_member("rule_id", f.rule)
+            .str_member("severity", f.severity.as_str())
+            .str_member("file", &r.at.file)
+            .uint_member("line", r.at.line)
+            .uint_member("column", r.at.column)
+            .uint_member("end_line", r.at.end_line)
+            .uint_member("end_column", r.at.end_column);
+        w.key("object")
+            .open_object()
+            .str_member("kind", f.object.kind.as_str())
+            .str_member("name", &f.object.name)
+            .close_object();
+        w.str_member("message", &r.message)
+            .bool_member("fix_available", fix_available(r))
+            .bool_member("unknown", f.unknown)
+            .str_member("fingerprint", &r.fingerprint);
+        if let Some(d) = &r.at.defined_at {
+            w.str_member("defined_at", d);
+        }
+        if let Some(p) = &r.at.api_path {
+            w.str_member("api_path", p);
+        }
+        w.bool_member("suppressed", r.suppressed.is_some());
+        if let Some(s) = &r.suppressed {
+            w.key("suppression")
+                .open_object()
+                .str_member("kind", s.kind)
+                .str_member("reason", &s.reason)
+                .str_member("location", &s.location)
+                .close_object();
+        }
+        w.close_object();
+    }
+    out
 }
 
 pub fn tail(t: &Tail) -> String {
     halves(t).1
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn findings_are_written_as_serde_json_writes_them() {
+        let findings = crate::report::sample_findings();
+        let want = crate::report::pretty_elements(findings.iter().map(|r| super::finding(r)), 2);
+        let got = super::chunk(&findings);
+        crate::report::assert_same_text(&got, &want);
+        assert_eq!(super::chunk(&[]), "");
+    }
 }

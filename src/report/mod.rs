@@ -2,6 +2,7 @@
 
 pub mod github;
 pub mod json;
+mod pretty;
 pub mod sarif;
 pub mod table;
 
@@ -162,7 +163,9 @@ fn file_pieces(findings: &[Reported], min: usize) -> Vec<&[Reported]> {
 
 /// Pretty JSON of each of `values`, joined by `,\n`, as serde_json's pretty printer writes the
 /// elements of an array at `depth` (two spaces per level): the elements of a document's large
-/// array rendered on their own, in parallel, and put in place (see [`Streamer`]).
+/// array rendered on their own, in parallel, and put in place (see [`Streamer`]). The reports
+/// write them by hand ([`pretty::Pretty`]); this is the reference their tests compare with.
+#[cfg(test)]
 pub(crate) fn pretty_elements<T: serde::Serialize>(
     values: impl Iterator<Item = T>,
     depth: usize,
@@ -190,11 +193,13 @@ pub(crate) fn pretty_elements<T: serde::Serialize>(
 }
 
 /// serde_json's `PrettyFormatter` (two spaces) starting at an indentation level.
+#[cfg(test)]
 struct Indented {
     level: usize,
     has_value: bool,
 }
 
+#[cfg(test)]
 impl Indented {
     fn newline<W: ?Sized + std::io::Write>(&self, w: &mut W, first: bool) -> std::io::Result<()> {
         w.write_all(if first { b"\n" } else { b",\n" })?;
@@ -228,6 +233,7 @@ impl Indented {
     }
 }
 
+#[cfg(test)]
 impl serde_json::ser::Formatter for Indented {
     fn begin_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
         self.open(w, b"[")
@@ -498,22 +504,16 @@ impl Streamer {
     pub fn start(format: Format, category: &str) -> (Self, String) {
         (Streamer { format, any: false }, head(format, category))
     }
-    /// A chunk rendered by [`chunk`], with the separator it needs.
-    pub fn framed(&mut self, rendered: String) -> String {
+    /// The separator to write before a chunk rendered by [`chunk`] (written apart from the
+    /// chunk: SARIF chunks run to megabytes, not worth copying to put a comma in front).
+    pub fn separator(&mut self, rendered: &str) -> &'static str {
         if rendered.is_empty() {
-            return rendered;
+            return "";
         }
         let f = framing(self.format);
         let sep = if self.any { f.between } else { f.first };
         self.any = true;
-        if sep.is_empty() {
-            rendered
-        } else {
-            let mut s = String::with_capacity(sep.len() + rendered.len());
-            s.push_str(sep);
-            s.push_str(&rendered);
-            s
-        }
+        sep
     }
     pub fn finish(self, t: &Tail) -> String {
         let mut s = String::new();
@@ -532,10 +532,92 @@ pub fn render(format: Format, report: &Report, color: bool) -> String {
         chunk(format, piece, color)
     });
     for p in pieces {
-        out.push_str(&stream.framed(p));
+        out.push_str(stream.separator(&p));
+        out.push_str(&p);
     }
     out.push_str(&stream.finish(&report.tail()));
     out
+}
+
+/// Findings to hold the hand-written reporters against their serde forms: every fixture's and
+/// example's findings with their fixes' edits, and copies of some with everything optional set
+/// and texts that need escaping.
+#[cfg(test)]
+pub(crate) fn sample_findings() -> Vec<Reported> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let scanned = crate::cli::scan_paths(
+        &[root.join("fixtures"), root.join("examples")],
+        &[],
+        &[],
+        &crate::engine::Selection::default(),
+    )
+    .expect("fixtures scan");
+    let mut all = scanned.findings;
+    assert!(all.len() > 500, "{} findings", all.len());
+    assert!(all.iter().any(|r| r.suppressed.is_some()));
+    assert!(all.iter().any(|r| r.at.defined_at.is_some()));
+    let with_fix: Vec<Reported> = all
+        .iter()
+        .filter(|r| r.fix.as_ref().is_some_and(|f| f.available()))
+        .take(20)
+        .cloned()
+        .collect();
+    assert!(!with_fix.is_empty());
+    let odd = "quote \" back\\slash \u{1}\u{8}\t\n\u{c}\r\u{1f}\u{7f} ünï → 😀 /";
+    for (i, mut r) in with_fix.into_iter().enumerate() {
+        r.message = format!("{odd} {}", r.message);
+        r.at.file = format!("/abs path/{i}%/{odd}.yml");
+        r.at.defined_at = Some(format!("{odd}:1:2"));
+        r.at.api_path = (i % 2 == 0).then(|| format!("service {odd} › Spec"));
+        r.finding.object.name = format!("svc {odd}");
+        r.finding.unknown = i % 3 == 0;
+        r.suppressed = (i % 2 == 1).then(|| {
+            Box::new(Suppressed {
+                kind: if i % 4 == 1 { "external" } else { "inline" },
+                reason: format!("accepted: {odd}"),
+                location: format!("{odd}:3"),
+            })
+        });
+        if let Some(fix) = r.fix.as_mut() {
+            fix.title = format!("{odd} {}", fix.title);
+            let mut more = fix.edits.clone();
+            for (j, e) in more.iter_mut().enumerate() {
+                e.replacement = if j % 2 == 0 {
+                    String::new()
+                } else {
+                    odd.into()
+                };
+                if i % 3 == 1 {
+                    e.file = format!("other {odd}.yml");
+                }
+            }
+            fix.edits.extend(more);
+        }
+        all.push(r);
+    }
+    all
+}
+
+/// `got == want`, or a panic showing where they part.
+#[cfg(test)]
+pub(crate) fn assert_same_text(got: &str, want: &str) {
+    if got != want {
+        let at = got
+            .bytes()
+            .zip(want.bytes())
+            .position(|(a, b)| a != b)
+            .unwrap_or(got.len().min(want.len()));
+        let around = |s: &str| {
+            let b = s.as_bytes();
+            String::from_utf8_lossy(&b[at.saturating_sub(300)..(at + 200).min(b.len())])
+                .into_owned()
+        };
+        panic!(
+            "differ at byte {at}:\n--- got\n{}\n--- want\n{}",
+            around(got),
+            around(want)
+        );
+    }
 }
 
 #[cfg(test)]

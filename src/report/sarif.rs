@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::report::pretty::Pretty;
 use crate::report::{Reported, Resolved, Tail};
 use crate::rules::catalog::{self, RuleMeta};
 
@@ -68,7 +69,8 @@ struct PhysicalLocation {
     region: Option<Region>,
 }
 
-fn physical(r: &Resolved) -> PhysicalLocation {
+/// A finding's region, its end never before its start.
+fn physical_region(r: &Resolved) -> Region {
     let start_line = r.line.max(1);
     let start_column = r.column.max(1);
     let end_line = r.end_line.max(start_line);
@@ -77,14 +79,19 @@ fn physical(r: &Resolved) -> PhysicalLocation {
     } else {
         r.end_column.max(start_column)
     };
+    Region {
+        start_line,
+        start_column,
+        end_line: Some(end_line),
+        end_column: Some(end_column),
+    }
+}
+
+#[cfg(test)]
+fn physical(r: &Resolved) -> PhysicalLocation {
     PhysicalLocation {
         artifact_location: artifact(&r.file),
-        region: Some(Region {
-            start_line,
-            start_column,
-            end_line: Some(end_line),
-            end_column: Some(end_column),
-        }),
+        region: Some(physical_region(r)),
     }
 }
 
@@ -170,6 +177,7 @@ struct ByteRegion {
 }
 
 /// Applied fixes (safe or unsafe) as SARIF `fixes[]`, one artifact change per file.
+#[cfg(test)]
 fn fixes(r: &Reported) -> Vec<SarifFix<'_>> {
     let Some(fix) = r.fix.as_ref().filter(|f| f.available()) else {
         return vec![];
@@ -203,6 +211,15 @@ fn fixes(r: &Reported) -> Vec<SarifFix<'_>> {
             applicability: fix.applicability.as_str(),
         },
     }]
+}
+
+/// SARIF's suppression kinds: a config exemption is `external`, the rest are in the file.
+fn suppression_kind(s: &crate::report::Suppressed) -> &'static str {
+    if s.kind == "external" {
+        "external"
+    } else {
+        "inSource"
+    }
 }
 
 #[derive(Serialize)]
@@ -333,6 +350,8 @@ struct Log<'a> {
     runs: Vec<Run<'a>>,
 }
 
+/// The serde form of a result, which [`chunk`] writes by hand.
+#[cfg(test)]
 fn result<'a>(r: &'a Reported, rules: &[RuleMeta]) -> SarifResult<'a> {
     let f = &r.finding;
     SarifResult {
@@ -353,11 +372,7 @@ fn result<'a>(r: &'a Reported, rules: &[RuleMeta]) -> SarifResult<'a> {
             .suppressed
             .iter()
             .map(|s| SarifSuppression {
-                kind: if s.kind == "external" {
-                    "external"
-                } else {
-                    "inSource"
-                },
+                kind: suppression_kind(s),
                 status: "accepted",
                 justification: &s.reason,
             })
@@ -440,12 +455,171 @@ pub fn head(category: &str) -> String {
     halves(&Tail::empty(category)).0
 }
 
-/// Findings as elements of the run's `results` array, joined by `,\n`.
+/// Findings as elements of the run's `results` array, joined by `,\n`: what serde_json writes
+/// for [`SarifResult`]s (the test below holds the two together), by hand.
 pub fn chunk(findings: &[Reported]) -> String {
     let rules = catalog::all();
-    crate::report::pretty_elements(findings.iter().map(|r| result(r, rules)), 4)
+    let mut out = String::with_capacity(findings.len() * 1700);
+    let mut w = Pretty::new(&mut out, 4);
+    // the findings come file by file: each file's URI is encoded once
+    let mut uris = Artifacts::default();
+    let mut qualified = String::new();
+    for r in findings {
+        let f = &r.finding;
+        w.outer_element().open_object();
+        w.str_member("ruleId", f.rule);
+        if let Some(i) = rules.iter().position(|m| m.id == f.rule) {
+            w.uint_member("ruleIndex", i);
+        }
+        w.str_member("level", f.severity.sarif_level());
+        w.key("message")
+            .open_object()
+            .str_member("text", &r.message)
+            .close_object();
+
+        w.key("locations").open_array().element().open_object();
+        w.key("physicalLocation").open_object();
+        write_artifact(&mut w, uris.of(&r.at.file));
+        let p = physical_region(&r.at);
+        w.key("region")
+            .open_object()
+            .uint_member("startLine", p.start_line)
+            .uint_member("startColumn", p.start_column)
+            .uint_member("endLine", p.end_line.unwrap_or_default())
+            .uint_member("endColumn", p.end_column.unwrap_or_default())
+            .close_object();
+        w.close_object();
+        qualified.clear();
+        f.object.write_qualified_name(&mut qualified);
+        w.key("logicalLocations")
+            .open_array()
+            .element()
+            .open_object()
+            .str_member("name", &f.object.name)
+            .str_member("kind", f.object.kind.as_str())
+            .str_member("fullyQualifiedName", &qualified)
+            .close_object()
+            .close_array();
+        w.close_object().close_array();
+
+        w.key("partialFingerprints")
+            .open_object()
+            .str_member(FINGERPRINT_KEY, &r.fingerprint)
+            .close_object();
+        if let Some(s) = &r.suppressed {
+            w.key("suppressions")
+                .open_array()
+                .element()
+                .open_object()
+                .str_member("kind", suppression_kind(s))
+                .str_member("status", "accepted")
+                .str_member("justification", &s.reason)
+                .close_object()
+                .close_array();
+        }
+        if let Some(fix) = r.fix.as_ref().filter(|f| f.available()) {
+            write_fix(&mut w, fix, &mut uris);
+        }
+        w.key("properties")
+            .open_object()
+            .str_member("severity", f.severity.as_str())
+            .bool_member("unknown", f.unknown)
+            .close_object();
+        w.close_object();
+    }
+    out
+}
+
+/// `fixes[]` with the fix's edits, one artifact change per file in the order the files first
+/// appear (as [`fixes`] builds it).
+fn write_fix(w: &mut Pretty, fix: &crate::fix::Fix, uris: &mut Artifacts) {
+    w.key("fixes").open_array().element().open_object();
+    w.key("description")
+        .open_object()
+        .str_member("text", &fix.title)
+        .close_object();
+    w.key("artifactChanges").open_array();
+    for (i, e) in fix.edits.iter().enumerate() {
+        if fix.edits[..i].iter().any(|d| d.file == e.file) {
+            continue; // written with the first edit of its file
+        }
+        w.element().open_object();
+        write_artifact(w, uris.of(&e.file));
+        w.key("replacements").open_array();
+        for e in fix.edits[i..].iter().filter(|d| d.file == e.file) {
+            w.element().open_object();
+            w.key("deletedRegion")
+                .open_object()
+                .uint_member("byteOffset", e.start)
+                .uint_member("byteLength", e.end - e.start)
+                .close_object();
+            if !e.replacement.is_empty() {
+                w.key("insertedContent")
+                    .open_object()
+                    .str_member("text", &e.replacement)
+                    .close_object();
+            }
+            w.close_object();
+        }
+        w.close_array().close_object();
+    }
+    w.close_array();
+    w.key("properties")
+        .open_object()
+        .str_member("applicability", fix.applicability.as_str())
+        .close_object();
+    w.close_object().close_array();
+}
+
+fn write_artifact(w: &mut Pretty, a: &ArtifactLocation) {
+    w.key("artifactLocation")
+        .open_object()
+        .str_member("uri", &a.uri);
+    if let Some(base) = a.uri_base_id {
+        w.str_member("uriBaseId", base);
+    }
+    w.close_object();
+}
+
+/// The artifact location of the file last asked for, kept.
+struct Artifacts {
+    file: String,
+    location: ArtifactLocation,
+}
+
+impl Default for Artifacts {
+    fn default() -> Self {
+        Artifacts {
+            file: String::new(),
+            location: artifact(""),
+        }
+    }
+}
+
+impl Artifacts {
+    fn of(&mut self, file: &str) -> &ArtifactLocation {
+        if self.file != file {
+            self.file = file.to_string();
+            self.location = artifact(file);
+        }
+        &self.location
+    }
 }
 
 pub fn tail(t: &Tail) -> String {
     halves(t).1
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn results_are_written_as_serde_json_writes_them() {
+        let findings = crate::report::sample_findings();
+        let rules = super::catalog::all();
+        let want =
+            crate::report::pretty_elements(findings.iter().map(|r| super::result(r, rules)), 4);
+        crate::report::assert_same_text(&super::chunk(&findings), &want);
+        assert!(want.contains("\"fixes\"") && want.contains("\"suppressions\""));
+        assert_eq!(super::chunk(&[]), "");
+    }
 }

@@ -1,0 +1,239 @@
+//! A hand-written writer of pretty JSON, byte for byte as serde_json's pretty printer writes
+//! it (two spaces per level, `": "` after keys, serde_json's string escapes), for the large
+//! arrays of the JSON and SARIF reports. Going through serde cost an indirect call per key and
+//! a per-byte escape scan with a write per piece; here a string is copied in runs between the
+//! bytes that need escaping. The tests of `json` and `sarif` compare it with serde_json on
+//! every fixture's findings.
+
+/// Writes pretty JSON into a `String`, starting at an indentation level.
+pub(crate) struct Pretty<'a> {
+    out: &'a mut String,
+    level: usize,
+    /// The innermost open object or array already holds a value.
+    has_value: bool,
+}
+
+impl<'a> Pretty<'a> {
+    /// A writer of values at `level` (the level of the array they are elements of, plus one).
+    pub fn new(out: &'a mut String, level: usize) -> Self {
+        Pretty {
+            out,
+            level,
+            has_value: false,
+        }
+    }
+
+    fn indent(&mut self) {
+        const SPACES: &str = "                                                                ";
+        let mut n = 2 * self.level;
+        while n > 0 {
+            let k = n.min(SPACES.len());
+            self.out.push_str(&SPACES[..k]);
+            n -= k;
+        }
+    }
+
+    fn newline(&mut self) {
+        self.out.push_str(if self.has_value { ",\n" } else { "\n" });
+        self.indent();
+    }
+
+    /// Opens an object (as a value: after [`Pretty::key`] or [`Pretty::element`]).
+    pub fn open_object(&mut self) -> &mut Self {
+        self.open('{')
+    }
+    pub fn open_array(&mut self) -> &mut Self {
+        self.open('[')
+    }
+    fn open(&mut self, c: char) -> &mut Self {
+        self.out.push(c);
+        self.level += 1;
+        self.has_value = false;
+        self
+    }
+    pub fn close_object(&mut self) -> &mut Self {
+        self.close('}')
+    }
+    pub fn close_array(&mut self) -> &mut Self {
+        self.close(']')
+    }
+    fn close(&mut self, c: char) -> &mut Self {
+        self.level -= 1;
+        if self.has_value {
+            self.out.push('\n');
+            self.indent();
+        }
+        self.out.push(c);
+        self.has_value = true;
+        self
+    }
+
+    /// The key of the next member of the open object. Keys are this crate's own names: they
+    /// need no escaping.
+    pub fn key(&mut self, key: &str) -> &mut Self {
+        debug_assert!(!key.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20));
+        self.newline();
+        self.out.push('"');
+        self.out.push_str(key);
+        self.out.push_str("\": ");
+        self
+    }
+
+    /// Starts the next element of the open array.
+    pub fn element(&mut self) -> &mut Self {
+        self.newline();
+        self
+    }
+
+    /// Starts the next element of an array opened elsewhere (a report's findings, rendered in
+    /// pieces and put in place): the first one starts with its indentation, not a newline.
+    pub fn outer_element(&mut self) -> &mut Self {
+        if self.has_value {
+            self.out.push_str(",\n");
+        }
+        self.indent();
+        self
+    }
+
+    pub fn str(&mut self, s: &str) -> &mut Self {
+        push_escaped(self.out, s);
+        self.has_value = true;
+        self
+    }
+    pub fn uint(&mut self, n: usize) -> &mut Self {
+        let mut digits = [0u8; 20];
+        let mut i = digits.len();
+        let mut n = n;
+        loop {
+            i -= 1;
+            digits[i] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        // ASCII digits
+        self.out
+            .push_str(std::str::from_utf8(&digits[i..]).unwrap_or_default());
+        self.has_value = true;
+        self
+    }
+    pub fn bool(&mut self, b: bool) -> &mut Self {
+        self.out.push_str(if b { "true" } else { "false" });
+        self.has_value = true;
+        self
+    }
+
+    pub fn str_member(&mut self, key: &str, value: &str) -> &mut Self {
+        self.key(key).str(value)
+    }
+    pub fn uint_member(&mut self, key: &str, value: usize) -> &mut Self {
+        self.key(key).uint(value)
+    }
+    pub fn bool_member(&mut self, key: &str, value: bool) -> &mut Self {
+        self.key(key).bool(value)
+    }
+}
+
+/// How serde_json escapes each byte: 0 = as it is, else the letter after the backslash
+/// (`u` = `\u00XX`).
+const ESCAPE: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut b = 0;
+    while b < 0x20 {
+        t[b] = b'u';
+        b += 1;
+    }
+    t[0x08] = b'b';
+    t[0x09] = b't';
+    t[0x0a] = b'n';
+    t[0x0c] = b'f';
+    t[0x0d] = b'r';
+    t[b'"' as usize] = b'"';
+    t[b'\\' as usize] = b'\\';
+    t
+};
+
+/// `s` as a JSON string, quoted and escaped as serde_json escapes it.
+pub(crate) fn push_escaped(out: &mut String, s: &str) {
+    out.reserve(s.len() + 2);
+    out.push('"');
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let e = ESCAPE[b as usize];
+        if e == 0 {
+            continue;
+        }
+        // bytes that need escaping are ASCII: `i` is a character boundary
+        out.push_str(&s[start..i]);
+        out.push('\\');
+        out.push(e as char);
+        if e == b'u' {
+            const HEX: &[u8; 16] = b"0123456789abcdef";
+            out.push_str("00");
+            out.push(HEX[(b >> 4) as usize] as char);
+            out.push(HEX[(b & 0xf) as usize] as char);
+        }
+        start = i + 1;
+    }
+    out.push_str(&s[start..]);
+    out.push('"');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strings_escape_as_serde_json_escapes_them() {
+        let mut all = String::new();
+        for c in (0u32..0x80).chain([0xa0, 0x2028, 0x1f600]) {
+            all.push(char::from_u32(c).unwrap());
+        }
+        for s in [
+            "",
+            "plain",
+            "\"",
+            "\\",
+            "a\nb\tc\r\u{7f}\u{1}",
+            "ünïcödé → ok",
+            all.as_str(),
+        ] {
+            let mut out = String::new();
+            push_escaped(&mut out, s);
+            assert_eq!(out, serde_json::to_string(s).unwrap(), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn values_nest_as_serde_json_pretty_prints_them() {
+        let want = serde_json::json!({
+            "a": [],
+            "b": {},
+            "c": [1, {"d": [[], [2]], "e": "x\ny"}],
+            "f": false,
+            "n": 18446744073709551615u64,
+            "t": true,
+        });
+        let mut out = String::new();
+        let mut w = Pretty::new(&mut out, 0);
+        w.open_object();
+        w.key("a").open_array().close_array();
+        w.key("b").open_object().close_object();
+        w.key("c").open_array();
+        w.element().uint(1);
+        w.element().open_object();
+        w.key("d").open_array();
+        w.element().open_array().close_array();
+        w.element().open_array().element().uint(2).close_array();
+        w.close_array();
+        w.str_member("e", "x\ny");
+        w.close_object();
+        w.close_array();
+        w.bool_member("f", false);
+        w.uint_member("n", usize::MAX).bool_member("t", true);
+        w.close_object();
+        assert_eq!(out, serde_json::to_string_pretty(&want).unwrap());
+    }
+}

@@ -126,6 +126,35 @@ struct Line {
     end: usize,
     /// Start of the next line (or the text length).
     next: usize,
+    /// What [`Doc::block_end`] asks of every line it passes, worked out once per line.
+    indent: usize,
+    /// Empty or only whitespace.
+    blank: bool,
+    /// A comment line (`#` after whitespace).
+    comment: bool,
+    /// A document marker at column 0 (`---`, `--- …`, `...`).
+    doc_marker: bool,
+}
+
+impl Line {
+    fn new(text: &str, start: usize, end: usize, next: usize) -> Line {
+        let c = &text[start..end];
+        let indent = c.len() - c.trim_start_matches(' ').len();
+        let t = c.trim();
+        let doc_marker = indent == 0 && {
+            let c = c.trim_end();
+            c == "..." || c == "---" || c.starts_with("--- ")
+        };
+        Line {
+            start,
+            end,
+            next,
+            indent,
+            blank: t.is_empty(),
+            comment: t.starts_with('#'),
+            doc_marker,
+        }
+    }
 }
 
 /// One file's text with its line index and the layout conventions it uses.
@@ -159,7 +188,7 @@ impl<'a> Doc<'a> {
                 ),
                 None => (text.len(), text.len()),
             };
-            lines.push(Line { start, end, next });
+            lines.push(Line::new(text, start, end, next));
             start = next;
         }
         let eol = match text.find('\n') {
@@ -203,18 +232,6 @@ impl<'a> Doc<'a> {
 
     fn content(&self, l: &Line) -> &str {
         &self.text[l.start..l.end]
-    }
-
-    fn indent(&self, l: &Line) -> usize {
-        self.content(l).len() - self.content(l).trim_start_matches(' ').len()
-    }
-
-    fn is_blank(&self, l: &Line) -> bool {
-        self.content(l).trim().is_empty()
-    }
-
-    fn is_comment(&self, l: &Line) -> bool {
-        self.content(l).trim_start().starts_with('#')
     }
 
     fn is_dash_item(&self, l: &Line) -> bool {
@@ -308,15 +325,14 @@ impl<'a> Doc<'a> {
         let mut end = self.lines[first].next;
         let mut pending_comment_end = None;
         for l in &self.lines[first + 1..] {
-            if self.is_blank(l) {
+            if l.blank {
                 continue;
             }
-            let ind = self.indent(l);
-            let c = self.content(l).trim_end();
-            if ind == 0 && (c == "..." || c == "---" || c.starts_with("--- ")) {
+            let ind = l.indent;
+            if l.doc_marker {
                 break; // the end of the document
             }
-            if self.is_comment(l) {
+            if l.comment {
                 if keep_trailing_comments.is_some_and(|c| ind >= c) {
                     pending_comment_end = Some(l.next);
                 }
@@ -410,13 +426,13 @@ impl<'a> Doc<'a> {
                 let ind = self.column(first_key);
                 let step = self.local_step(first_key);
                 let end = self.block_end(first_key, ind, None, Some(ind));
-                Some(self.lines_at(end, self.block_lines(entries, ind, step), ind))
+                Some(self.lines_at(end, self.block_text(entries, ind, step), ind))
             }
             MapTarget::Empty { key } => {
                 let step = self.local_step(key);
                 let ind = self.column(key) + step;
                 let end = self.lines[self.line_index(key)].next;
-                Some(self.lines_at(end, self.block_lines(entries, ind, step), ind))
+                Some(self.lines_at(end, self.block_text(entries, ind, step), ind))
             }
         }
     }
@@ -469,10 +485,10 @@ impl<'a> Doc<'a> {
                 let dash = self.dash_before(first_item)?;
                 let dc = self.column(dash);
                 let end = self.block_end(first_item, dc + 1, Some(dc), Some(dc + 1));
-                let mut lines = vec![];
+                let mut lines = String::new();
                 let step = self.local_step(dash);
                 for it in items {
-                    lines.extend(self.item_lines(it, dc, step));
+                    self.item_lines(&mut lines, it, dc, step);
                 }
                 Some(self.lines_at(end, lines, dc))
             }
@@ -480,17 +496,17 @@ impl<'a> Doc<'a> {
     }
 
     /// Insert whole lines at `at` (a line start, or the end of a text without final newline).
-    fn lines_at(&self, at: usize, lines: Vec<String>, depth: usize) -> RawEdit {
-        let body = lines.join(self.eol);
-        let text = if at == self.text.len() && !self.text.is_empty() && !self.text.ends_with('\n') {
-            format!("{}{body}", self.eol)
-        } else {
-            format!("{body}{}", self.eol)
-        };
+    /// `lines` end each with the file's line ending.
+    fn lines_at(&self, at: usize, mut lines: String, depth: usize) -> RawEdit {
+        if at == self.text.len() && !self.text.is_empty() && !self.text.ends_with('\n') {
+            // the line break moves to the front: the file's last line has none
+            lines.truncate(lines.len().saturating_sub(self.eol.len()));
+            lines.insert_str(0, self.eol);
+        }
         RawEdit {
             start: at,
             end: at,
-            text,
+            text: lines,
             depth,
         }
     }
@@ -500,7 +516,7 @@ impl<'a> Doc<'a> {
     fn local_step(&self, offset: usize) -> usize {
         let col = self.column(offset);
         for l in self.lines[..self.line_index(offset)].iter().rev() {
-            if self.is_blank(l) || self.is_comment(l) {
+            if l.blank || l.comment {
                 continue;
             }
             let c = self.content(l);
@@ -509,45 +525,67 @@ impl<'a> Doc<'a> {
                 k += 2;
                 k += c[k..].len() - c[k..].trim_start_matches(' ').len();
             }
-            if self.indent(l) < col {
+            if l.indent < col {
                 return if k < col { col - k } else { self.step };
             }
         }
         self.step
     }
 
-    fn block_lines(&self, entries: &[(String, Y)], ind: usize, step: usize) -> Vec<String> {
-        let pad = " ".repeat(ind);
-        let mut out = vec![];
-        for (k, v) in entries {
-            match v {
-                Y::Scalar(s) => out.push(format!("{pad}{k}: {s}")),
-                Y::Map(m) if m.is_empty() => out.push(format!("{pad}{k}: {{}}")),
-                Y::Map(m) => {
-                    out.push(format!("{pad}{k}:"));
-                    out.extend(self.block_lines(m, ind + step, step));
-                }
-                Y::Seq(items) if items.is_empty() => out.push(format!("{pad}{k}: []")),
-                Y::Seq(items) => {
-                    out.push(format!("{pad}{k}:"));
-                    for it in items {
-                        out.extend(self.item_lines(it, ind + self.seq_indent, step));
-                    }
-                }
-            }
-        }
+    /// `entries` as block lines at indentation `ind`.
+    fn block_text(&self, entries: &[(String, Y)], ind: usize, step: usize) -> String {
+        let mut out = String::with_capacity(64 * entries.len());
+        self.block_lines(&mut out, entries, ind, step);
         out
     }
 
-    fn item_lines(&self, item: &Y, dash: usize, step: usize) -> Vec<String> {
-        let pad = " ".repeat(dash);
+    /// Appends `entries` as block lines at indentation `ind`, each line ending with the file's
+    /// line ending.
+    fn block_lines(&self, out: &mut String, entries: &[(String, Y)], ind: usize, step: usize) {
+        for (k, v) in entries {
+            push_spaces(out, ind);
+            out.push_str(k);
+            match v {
+                Y::Scalar(s) => {
+                    out.push_str(": ");
+                    out.push_str(s);
+                }
+                Y::Map(m) if m.is_empty() => out.push_str(": {}"),
+                Y::Map(m) => {
+                    out.push(':');
+                    out.push_str(self.eol);
+                    self.block_lines(out, m, ind + step, step);
+                    continue;
+                }
+                Y::Seq(items) if items.is_empty() => out.push_str(": []"),
+                Y::Seq(items) => {
+                    out.push(':');
+                    out.push_str(self.eol);
+                    for it in items {
+                        self.item_lines(out, it, ind + self.seq_indent, step);
+                    }
+                    continue;
+                }
+            }
+            out.push_str(self.eol);
+        }
+    }
+
+    /// Appends a `- ` item with its `-` at column `dash`.
+    fn item_lines(&self, out: &mut String, item: &Y, dash: usize, step: usize) {
         match item {
             Y::Map(m) if !m.is_empty() => {
-                let mut lines = self.block_lines(m, dash + 2, step);
-                lines[0] = format!("{pad}- {}", lines[0].trim_start());
-                lines
+                // the mapping's lines at `dash + 2`, the first one's indentation ending in `- `
+                let start = out.len();
+                self.block_lines(out, m, dash + 2, step);
+                out.replace_range(start + dash..start + dash + 2, "- ");
             }
-            other => vec![format!("{pad}- {}", flow(other))],
+            other => {
+                push_spaces(out, dash);
+                out.push_str("- ");
+                out.push_str(&flow(other));
+                out.push_str(self.eol);
+            }
         }
     }
 
@@ -652,6 +690,10 @@ pub fn flow_close(text: &str, open: usize) -> Option<usize> {
 }
 
 /// Flow style: `{a: 1, b: [x]}`.
+fn push_spaces(out: &mut String, n: usize) {
+    out.extend(std::iter::repeat_n(' ', n));
+}
+
 pub fn flow(v: &Y) -> String {
     match v {
         Y::Scalar(s) => s.clone(),

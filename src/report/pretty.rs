@@ -23,6 +23,24 @@ impl<'a> Pretty<'a> {
         }
     }
 
+    /// `,` when the container holds a value, a line break and the indentation, in one write
+    /// for the usual depths.
+    fn newline(&mut self) {
+        const BREAK: &str = concat!(
+            ",\n",
+            "                                                                ",
+            "                                                                "
+        );
+        let from = usize::from(!self.has_value);
+        match BREAK.get(from..2 + 2 * self.level) {
+            Some(s) => self.out.push_str(s),
+            None => {
+                self.out.push_str(&BREAK[from..2]);
+                self.indent();
+            }
+        }
+    }
+
     fn indent(&mut self) {
         const SPACES: &str = "                                                                ";
         let mut n = 2 * self.level;
@@ -31,11 +49,6 @@ impl<'a> Pretty<'a> {
             self.out.push_str(&SPACES[..k]);
             n -= k;
         }
-    }
-
-    fn newline(&mut self) {
-        self.out.push_str(if self.has_value { ",\n" } else { "\n" });
-        self.indent();
     }
 
     /// Opens an object (as a value: after [`Pretty::key`] or [`Pretty::element`]).
@@ -60,8 +73,8 @@ impl<'a> Pretty<'a> {
     fn close(&mut self, c: char) -> &mut Self {
         self.level -= 1;
         if self.has_value {
-            self.out.push('\n');
-            self.indent();
+            self.has_value = false; // a line break without a comma
+            self.newline();
         }
         self.out.push(c);
         self.has_value = true;
@@ -73,6 +86,7 @@ impl<'a> Pretty<'a> {
     pub fn key(&mut self, key: &str) -> &mut Self {
         debug_assert!(!key.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20));
         self.newline();
+        self.out.reserve(key.len() + 4);
         self.out.push('"');
         self.out.push_str(key);
         self.out.push_str("\": ");
@@ -154,28 +168,54 @@ const ESCAPE: [u8; 256] = {
     t
 };
 
-/// `s` as a JSON string, quoted and escaped as serde_json escapes it.
+/// Does any of the 8 bytes of `w` need escaping (below 0x20, `"` or `\`)? Exact for the word as
+/// a whole (the bit tricks of "Bit Twiddling Hacks": `hasless` and `haszero`).
+fn any_to_escape(w: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let below_space = w.wrapping_sub(ONES * 0x20) & !w;
+    let q = w ^ (ONES * b'"' as u64);
+    let quote = q.wrapping_sub(ONES) & !q;
+    let b = w ^ (ONES * b'\\' as u64);
+    let backslash = b.wrapping_sub(ONES) & !b;
+    (below_space | quote | backslash) & HIGH != 0
+}
+
+/// `s` as a JSON string, quoted and escaped as serde_json escapes it. Eight bytes are checked at
+/// a time; the bytes of a word that holds one to escape, one at a time.
 pub(crate) fn push_escaped(out: &mut String, s: &str) {
     out.reserve(s.len() + 2);
     out.push('"');
     let bytes = s.as_bytes();
     let mut start = 0;
-    for (i, &b) in bytes.iter().enumerate() {
-        let e = ESCAPE[b as usize];
-        if e == 0 {
-            continue;
+    let mut i = 0;
+    while i < bytes.len() {
+        if let Some(word) = bytes.get(i..i + 8) {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(word);
+            if !any_to_escape(u64::from_le_bytes(w)) {
+                i += 8;
+                continue;
+            }
         }
-        // bytes that need escaping are ASCII: `i` is a character boundary
-        out.push_str(&s[start..i]);
-        out.push('\\');
-        out.push(e as char);
-        if e == b'u' {
-            const HEX: &[u8; 16] = b"0123456789abcdef";
-            out.push_str("00");
-            out.push(HEX[(b >> 4) as usize] as char);
-            out.push(HEX[(b & 0xf) as usize] as char);
+        for (j, &b) in bytes.iter().enumerate().skip(i).take(8) {
+            let e = ESCAPE[b as usize];
+            if e == 0 {
+                continue;
+            }
+            // bytes that need escaping are ASCII: `j` is a character boundary
+            out.push_str(&s[start..j]);
+            out.push('\\');
+            out.push(e as char);
+            if e == b'u' {
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                out.push_str("00");
+                out.push(HEX[(b >> 4) as usize] as char);
+                out.push(HEX[(b & 0xf) as usize] as char);
+            }
+            start = j + 1;
         }
-        start = i + 1;
+        i += 8;
     }
     out.push_str(&s[start..]);
     out.push('"');
@@ -199,10 +239,38 @@ mod tests {
             "a\nb\tc\r\u{7f}\u{1}",
             "ünïcödé → ok",
             all.as_str(),
-        ] {
+        ]
+        .into_iter()
+        .map(String::from)
+        // every escape at every position of a word, and runs longer than a word
+        .chain((0..20).flat_map(|at| {
+            ["\"", "\\", "\n", "\u{1f}", "\u{0}", " ", "\u{7f}", "é", "!"]
+                .map(|c| format!("{}{c}{}", "x".repeat(at), "y".repeat(at % 9)))
+        })) {
+            let s = s.as_str();
             let mut out = String::new();
             push_escaped(&mut out, s);
             assert_eq!(out, serde_json::to_string(s).unwrap(), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn a_word_needs_escaping_exactly_when_one_of_its_bytes_does() {
+        // fillers that need no escape, next to the ones that do in value (`!`, `#`, `[`, `]`)
+        for filler in [
+            b'a', b' ', b'!', b'#', b'[', b']', 0x7f, 0x80, 0xa2, 0xdc, 0xff,
+        ] {
+            for b in 0..=255u8 {
+                for pos in 0..8 {
+                    let mut w = [filler; 8];
+                    w[pos] = b;
+                    assert_eq!(
+                        any_to_escape(u64::from_le_bytes(w)),
+                        ESCAPE[b as usize] != 0,
+                        "byte {b:#x} at {pos} among {filler:#x}"
+                    );
+                }
+            }
         }
     }
 

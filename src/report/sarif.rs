@@ -458,7 +458,11 @@ pub fn head(category: &str) -> String {
 /// Findings as elements of the run's `results` array, joined by `,\n`: what serde_json writes
 /// for [`SarifResult`]s (the test below holds the two together), by hand.
 pub fn chunk(findings: &[Reported]) -> String {
-    let rules = catalog::all();
+    let rules: foldhash::HashMap<&str, usize> = catalog::all()
+        .iter()
+        .enumerate()
+        .map(|(i, m)| (m.id.as_str(), i))
+        .collect();
     let mut out = String::with_capacity(findings.len() * 1700);
     let mut w = Pretty::new(&mut out, 4);
     // the findings come file by file: each file's URI is encoded once
@@ -468,7 +472,7 @@ pub fn chunk(findings: &[Reported]) -> String {
         let f = &r.finding;
         w.outer_element().open_object();
         w.str_member("ruleId", f.rule);
-        if let Some(i) = rules.iter().position(|m| m.id == f.rule) {
+        if let Some(&i) = rules.get(f.rule) {
             w.uint_member("ruleIndex", i);
         }
         w.str_member("level", f.severity.sarif_level());

@@ -107,7 +107,9 @@ pub struct Loaded {
     /// Files read and audited (including failed ones).
     pub files_scanned: usize,
     pub files_failed: usize,
-    /// Keep each loaded file's tree as parsed (before interpolation) in `trees`, for fixes.
+    /// Keep each loaded file's tree in `trees`, for fixes. The tree is kept after interpolation
+    /// (not copied before it): fixes read its keys, kinds and spans, which interpolation leaves
+    /// as they are, and the file's text.
     pub keep_trees: bool,
     pub trees: Vec<(crate::source::FileId, yaml::Node)>,
 }
@@ -162,7 +164,7 @@ pub fn load_stack(loaded: &mut Loaded, files: &[PathBuf], walked: bool, env: &En
         };
         let source = SourceFile::new(path.clone(), text);
         let root = yaml::load(crate::source::FileId(loaded.sources.len() as u32), &source);
-        let root = match root {
+        let mut root = match root {
             Ok(r) => r,
             Err(e) => {
                 if walked && !looks_like_stack(&source.text) {
@@ -193,11 +195,12 @@ pub fn load_stack(loaded: &mut Loaded, files: &[PathBuf], walked: bool, env: &En
         }
         let id = loaded.sources.add(source);
         loaded.files_scanned += 1;
-        if loaded.keep_trees {
-            loaded.trees.push((id, root.clone()));
-        }
         let src = loaded.sources.get(id);
-        let mut d = match lower_file(root, src, env) {
+        let lowered = lower_file(&mut root, src, env);
+        if loaded.keep_trees {
+            loaded.trees.push((id, root));
+        }
+        let mut d = match lowered {
             Ok(d) => d,
             Err(errors) => {
                 loaded.errors.extend(errors);
@@ -235,18 +238,19 @@ pub fn load_stack(loaded: &mut Loaded, files: &[PathBuf], walked: bool, env: &En
     }
 }
 
-/// One parsed file to its model: interpolation, then lowering; errors name file:line:col.
+/// One parsed file to its model: interpolation (in place, in `root`), then lowering; errors
+/// name file:line:col.
 pub fn lower_file(
-    mut root: yaml::Node,
+    root: &mut yaml::Node,
     src: &SourceFile,
     env: &Env,
 ) -> Result<Deployment, Vec<FileError>> {
     let mut uses = vec![];
     let mut errs: Vec<(yaml::Span, String)> = vec![];
-    if let Err(e) = interpolate_tree(&mut root, env, &mut uses) {
+    if let Err(e) = interpolate_tree(root, env, &mut uses) {
         errs.push(e);
     }
-    let lowered = lower(&root);
+    let lowered = lower(root);
     errs.extend(lowered.diags.into_iter().map(|d| (d.span, d.message)));
     if !errs.is_empty() {
         errs.sort_by_key(|(s, _)| s.start);

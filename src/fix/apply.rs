@@ -258,7 +258,7 @@ pub fn load_texts(
             let (l, c) = src.line_col(off);
             (Some(l), Some(c))
         };
-        let root = match root {
+        let mut root = match root {
             Ok(r) => r,
             Err(e) => {
                 let (line, column) = e.offset.map_or((None, None), |o| at(&source, o));
@@ -274,7 +274,7 @@ pub fn load_texts(
         };
         let id = sources.add(source);
         let src = sources.get(id);
-        let mut d = match crate::load::lower_file(root, src, env) {
+        let mut d = match crate::load::lower_file(&mut root, src, env) {
             Ok(d) => d,
             Err(e) => {
                 errors.extend(e);

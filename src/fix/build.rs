@@ -382,8 +382,9 @@ impl<'c, 'a> Builder<'c, 'a> {
         self.ops.push(op);
     }
 
-    fn done(mut self) -> Built {
-        // an edit of text that several services share is unsafe and names them
+    /// When an edit reaches text that several services share (an anchor), the fix becomes
+    /// unsafe and its title and risk name those services.
+    fn name_shared_services(&mut self) {
         let mut shared: Vec<String> = vec![];
         let mut anchor_line = None;
         for (file, at, via) in &self.sites {
@@ -416,10 +417,19 @@ impl<'c, 'a> Builder<'c, 'a> {
                 }
             );
             let r = format!("the change applies to every service that uses the anchor: {list}");
-            self.risk = Some(match self.risk {
+            self.risk = Some(match self.risk.take() {
                 Some(x) => format!("{x}; {r}"),
                 None => r,
             });
+        }
+    }
+
+    fn done(mut self) -> Built {
+        // an edit of text that several services share is unsafe and names them: in the title
+        // and risk, which only a report that shows the fix reads. Whether a fix is available
+        // does not depend on it (it never makes a fix a suggestion only).
+        if self.cx.render_edits {
+            self.name_shared_services();
         }
         let (edits, renders) = if self.cx.render_edits {
             let edits = render_alone(self.cx, &self.ops);

@@ -106,7 +106,8 @@ impl Fix {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Detail {
     /// Whether there is one that changes the file (JSON `fix_available`): each fix is built
-    /// but its edits are not rendered, which was most of the cost.
+    /// but its edits are not rendered, which was most of the cost, nor are the services that
+    /// share an edited anchor named in its title and risk.
     Availability,
     /// Its edits (SARIF `fixes[]`).
     Edits,
@@ -139,8 +140,12 @@ pub fn attach(
 mod tests {
     use super::*;
 
-    /// Every fix of one stack file, built to `detail`: (rule, offset, renders, edits).
-    fn fixes_of(path: &std::path::Path, detail: Detail) -> Vec<(&'static str, usize, bool, usize)> {
+    /// Every fix of one stack file, built to `detail`: (rule, offset, renders, edits,
+    /// available).
+    fn fixes_of(
+        path: &std::path::Path,
+        detail: Detail,
+    ) -> Vec<(&'static str, usize, bool, usize, bool)> {
         let mut loaded = crate::load::Loaded {
             keep_trees: true,
             ..crate::load::Loaded::default()
@@ -165,7 +170,13 @@ mod tests {
             );
             out.extend(found.iter().filter_map(|r| {
                 let f = r.fix.as_ref()?;
-                Some((r.finding.rule, r.at.byte_offset, f.renders, f.edits.len()))
+                Some((
+                    r.finding.rule,
+                    r.at.byte_offset,
+                    f.renders,
+                    f.edits.len(),
+                    f.available(),
+                ))
             }));
         }
         out
@@ -196,6 +207,7 @@ mod tests {
                     assert_eq!(f.2, f.3 > 0, "{}: {f:?}", p.display());
                     assert_eq!(f.2, l.2, "{}: {f:?} vs {l:?}", p.display());
                     assert_eq!(l.3, 0, "{}: availability renders no edits", p.display());
+                    assert_eq!(f.4, l.4, "{}: {f:?} vs {l:?}", p.display());
                     compared += 1;
                 }
             }

@@ -140,8 +140,17 @@ impl Line {
     fn new(text: &str, start: usize, end: usize, next: usize) -> Line {
         let c = &text[start..end];
         let indent = c.len() - c.trim_start_matches(' ').len();
-        let t = c.trim();
-        let doc_marker = indent == 0 && {
+        // the first character after spaces and tabs decides; other whitespace (rare) takes
+        // `str::trim`'s Unicode definition
+        let (blank, comment) = match c.bytes().find(|&b| b != b' ' && b != b'\t') {
+            None => (true, false),
+            Some(b) if b.is_ascii_graphic() => (false, b == b'#'),
+            Some(_) => {
+                let t = c.trim();
+                (t.is_empty(), t.starts_with('#'))
+            }
+        };
+        let doc_marker = indent == 0 && c.starts_with(['-', '.']) && {
             let c = c.trim_end();
             c == "..." || c == "---" || c.starts_with("--- ")
         };
@@ -150,8 +159,8 @@ impl Line {
             end,
             next,
             indent,
-            blank: t.is_empty(),
-            comment: t.starts_with('#'),
+            blank,
+            comment,
             doc_marker,
         }
     }
@@ -173,10 +182,14 @@ pub struct Doc<'a> {
 
 impl<'a> Doc<'a> {
     pub fn new(file: FileId, text: &'a str, root: &'a Node) -> Doc<'a> {
-        let mut lines = vec![];
+        let mut lines = Vec::with_capacity(text.len() / 24 + 1);
         let mut start = 0;
         while start < text.len() {
-            let nl = text[start..].find('\n').map(|i| start + i);
+            // lines are short: a plain loop beats setting up a memchr for each
+            let nl = text.as_bytes()[start..]
+                .iter()
+                .position(|&b| b == b'\n')
+                .map(|i| start + i);
             let (end, next) = match nl {
                 Some(i) => (
                     if i > start && text.as_bytes()[i - 1] == b'\r' {
@@ -991,6 +1004,49 @@ mod tests {
             out,
             "x: &d\n  a: 1\nservices:\n    web:\n        image: x\nsecrets:\n  s:\n    external: true\n...\n"
         );
+    }
+
+    #[test]
+    fn line_facts_are_those_of_the_line_text() {
+        let lines = [
+            "",
+            "   ",
+            "\t \t",
+            " # c",
+            "\t#c",
+            "#",
+            "a: b",
+            "  - x",
+            "---",
+            "--- !x",
+            "...",
+            "...x",
+            "----",
+            " ---",
+            "-- ",
+            "\u{a0}# nbsp",
+            "\u{a0}",
+            "\u{3000}x",
+            "\u{b}#",
+            "é: 1",
+        ];
+        for l in lines {
+            for eol in ["", "\n", "\r\n"] {
+                let text = format!("{l}{eol}");
+                let line = Line::new(&text, 0, l.len(), text.len());
+                let t = l.trim();
+                let c = l.trim_end();
+                let indent = l.len() - l.trim_start_matches(' ').len();
+                assert_eq!(line.indent, indent, "{l:?}");
+                assert_eq!(line.blank, t.is_empty(), "{l:?}");
+                assert_eq!(line.comment, l.trim_start().starts_with('#'), "{l:?}");
+                assert_eq!(
+                    line.doc_marker,
+                    indent == 0 && (c == "..." || c == "---" || c.starts_with("--- ")),
+                    "{l:?}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -8,6 +8,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 /// thread in index order, each as soon as those before it are done. The outcome therefore does
 /// not depend on the thread count or timing, and results need not all be held at once. An index
 /// whose thread could not be started, or died, is worked on the calling thread at the end.
+///
+/// The calling thread is one of the workers: between its items it emits what is due. (Waiting
+/// on the results instead made a thread more than there are cores, woken for every result: a
+/// context switch per stack file.)
 pub fn ordered<T: Send>(n: usize, work: impl Fn(usize) -> T + Sync, mut emit: impl FnMut(T)) {
     let threads = std::thread::available_parallelism()
         .map_or(1, |c| c.get())
@@ -21,8 +25,14 @@ pub fn ordered<T: Send>(n: usize, work: impl Fn(usize) -> T + Sync, mut emit: im
     let (tx, rx) = std::sync::mpsc::channel::<(usize, T)>();
     let mut pending: BTreeMap<usize, T> = BTreeMap::new();
     let mut due = 0;
+    let mut emit_due = |pending: &mut BTreeMap<usize, T>, due: &mut usize| {
+        while let Some(t) = pending.remove(due) {
+            emit(t);
+            *due += 1;
+        }
+    };
     std::thread::scope(|scope| {
-        for _ in 0..threads {
+        for _ in 1..threads {
             let (tx, next, work) = (tx.clone(), &next, &work);
             // a thread that cannot be started leaves its share to the others
             let _ = std::thread::Builder::new()
@@ -35,14 +45,21 @@ pub fn ordered<T: Send>(n: usize, work: impl Fn(usize) -> T + Sync, mut emit: im
                 });
         }
         drop(tx);
+        loop {
+            pending.extend(rx.try_iter());
+            emit_due(&mut pending, &mut due);
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            if i >= n {
+                break;
+            }
+            pending.insert(i, work(i));
+        }
         for (i, t) in rx {
             pending.insert(i, t);
-            while let Some(t) = pending.remove(&due) {
-                emit(t);
-                due += 1;
-            }
+            emit_due(&mut pending, &mut due);
         }
     });
+    emit_due(&mut pending, &mut due);
     for i in due..n {
         emit(pending.remove(&i).unwrap_or_else(|| work(i)));
     }

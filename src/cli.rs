@@ -517,6 +517,12 @@ fn stream_scan(
             return ExitStatus::Error;
         }
     };
+    // the rule catalog and the credential detectors, which every audit starts by waiting for,
+    // are built on another core while the files are found
+    let _ = std::thread::Builder::new().spawn(|| {
+        crate::rules::catalog::all();
+        crate::detect::warm_up();
+    });
     let mut errors = vec![];
     let env = build_env(&args.env_file, &mut errors);
     let (stacks, walked) = match what_to_scan(&args.paths, &args.compose_files, &mut errors) {

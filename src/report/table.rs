@@ -220,9 +220,11 @@ fn draw(out: &mut String, rows: &[[&str; 5]], colors: &[Option<&str>], width: us
     }
     // every line is as wide as the first; its six borders take three bytes each
     let line_bytes = widths.iter().sum::<usize>() + 16 + 12 + 1;
+    // a wrapped line is not full: count four-fifths of the width per line, or the output is
+    // grown (and copied) once or twice per table
     let lines: usize = rows
         .iter()
-        .map(|r| 1 + r[4].len() / widths[4].max(1))
+        .map(|r| 1 + r[4].len() * 5 / (4 * widths[4].max(1)))
         .sum::<usize>()
         + 5;
     out.reserve(lines * line_bytes);

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::load::FileError;
-use crate::report::pretty::Pretty;
+use crate::report::pretty::{push_bool, push_escaped, push_uint};
 use crate::report::{Reported, Tail};
 
 pub const SCHEMA_VERSION: u32 = 1;
@@ -133,46 +133,73 @@ pub fn head() -> String {
     halves(&Tail::empty("")).0
 }
 
-/// Findings as elements of the `findings` array, joined by `,\n`: what serde_json writes for
-/// [`JsonFinding`]s (the test below holds the two together), by hand.
+/// Findings as elements of the `findings` array, joined by `,\n`: what serde_json's pretty
+/// printer writes for [`JsonFinding`]s (the test below holds the two together), by hand.
 pub fn chunk(findings: &[Reported]) -> String {
+    // A finding sits at a fixed depth (an element of the top-level `findings` array): each
+    // member's line break, indentation and key is one constant.
+    macro_rules! member {
+        ($key:literal) => {
+            concat!(",\n      \"", $key, "\": ")
+        };
+    }
+    macro_rules! inner {
+        ($key:literal) => {
+            concat!(",\n        \"", $key, "\": ")
+        };
+    }
     let mut out = String::with_capacity(findings.len() * 700);
-    let mut w = Pretty::new(&mut out, 2);
-    for r in findings {
+    let o = &mut out;
+    for (i, r) in findings.iter().enumerate() {
         let f = &r.finding;
-        w.outer_element().open_object();
-        w.str_member("rule_id", f.rule)
-            .str_member("severity", f.severity.as_str())
-            .str_member("file", &r.at.file)
-            .uint_member("line", r.at.line)
-            .uint_member("column", r.at.column)
-            .uint_member("end_line", r.at.end_line)
-            .uint_member("end_column", r.at.end_column);
-        w.key("object")
-            .open_object()
-            .str_member("kind", f.object.kind.as_str())
-            .str_member("name", &f.object.name)
-            .close_object();
-        w.str_member("message", &r.message)
-            .bool_member("fix_available", fix_available(r))
-            .bool_member("unknown", f.unknown)
-            .str_member("fingerprint", &r.fingerprint);
+        o.push_str(if i == 0 { "" } else { ",\n" });
+        o.push_str("    {\n      \"rule_id\": ");
+        push_escaped(o, f.rule);
+        o.push_str(member!("severity"));
+        push_escaped(o, f.severity.as_str());
+        o.push_str(member!("file"));
+        push_escaped(o, &r.at.file);
+        o.push_str(member!("line"));
+        push_uint(o, r.at.line);
+        o.push_str(member!("column"));
+        push_uint(o, r.at.column);
+        o.push_str(member!("end_line"));
+        push_uint(o, r.at.end_line);
+        o.push_str(member!("end_column"));
+        push_uint(o, r.at.end_column);
+        o.push_str(",\n      \"object\": {\n        \"kind\": ");
+        push_escaped(o, f.object.kind.as_str());
+        o.push_str(inner!("name"));
+        push_escaped(o, &f.object.name);
+        o.push_str("\n      }");
+        o.push_str(member!("message"));
+        push_escaped(o, &r.message);
+        o.push_str(member!("fix_available"));
+        push_bool(o, fix_available(r));
+        o.push_str(member!("unknown"));
+        push_bool(o, f.unknown);
+        o.push_str(member!("fingerprint"));
+        push_escaped(o, &r.fingerprint);
         if let Some(d) = &r.at.defined_at {
-            w.str_member("defined_at", d);
+            o.push_str(member!("defined_at"));
+            push_escaped(o, d);
         }
         if let Some(p) = &r.at.api_path {
-            w.str_member("api_path", p);
+            o.push_str(member!("api_path"));
+            push_escaped(o, p);
         }
-        w.bool_member("suppressed", r.suppressed.is_some());
+        o.push_str(member!("suppressed"));
+        push_bool(o, r.suppressed.is_some());
         if let Some(s) = &r.suppressed {
-            w.key("suppression")
-                .open_object()
-                .str_member("kind", s.kind)
-                .str_member("reason", &s.reason)
-                .str_member("location", &s.location)
-                .close_object();
+            o.push_str(",\n      \"suppression\": {\n        \"kind\": ");
+            push_escaped(o, s.kind);
+            o.push_str(inner!("reason"));
+            push_escaped(o, &s.reason);
+            o.push_str(inner!("location"));
+            push_escaped(o, &s.location);
+            o.push_str("\n      }");
         }
-        w.close_object();
+        o.push_str("\n    }");
     }
     out
 }

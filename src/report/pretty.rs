@@ -115,25 +115,12 @@ impl<'a> Pretty<'a> {
         self
     }
     pub fn uint(&mut self, n: usize) -> &mut Self {
-        let mut digits = [0u8; 20];
-        let mut i = digits.len();
-        let mut n = n;
-        loop {
-            i -= 1;
-            digits[i] = b'0' + (n % 10) as u8;
-            n /= 10;
-            if n == 0 {
-                break;
-            }
-        }
-        // ASCII digits
-        self.out
-            .push_str(std::str::from_utf8(&digits[i..]).unwrap_or_default());
+        push_uint(self.out, n);
         self.has_value = true;
         self
     }
     pub fn bool(&mut self, b: bool) -> &mut Self {
-        self.out.push_str(if b { "true" } else { "false" });
+        push_bool(self.out, b);
         self.has_value = true;
         self
     }
@@ -147,6 +134,27 @@ impl<'a> Pretty<'a> {
     pub fn bool_member(&mut self, key: &str, value: bool) -> &mut Self {
         self.key(key).bool(value)
     }
+}
+
+/// `n` in decimal.
+pub(crate) fn push_uint(out: &mut String, n: usize) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    let mut n = n;
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    // ASCII digits
+    out.push_str(std::str::from_utf8(&digits[i..]).unwrap_or_default());
+}
+
+pub(crate) fn push_bool(out: &mut String, b: bool) {
+    out.push_str(if b { "true" } else { "false" });
 }
 
 /// How serde_json escapes each byte: 0 = as it is, else the letter after the backslash

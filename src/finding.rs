@@ -147,7 +147,14 @@ pub struct Finding {
 
 /// FNV-1a, 64 bit: stable across versions and platforms (unlike `DefaultHasher`).
 pub fn stable_hash(parts: &[&str]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    hash_more(FNV_OFFSET, parts)
+}
+
+const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+
+/// [`stable_hash`] of some parts continued with more: `hash_more(stable_hash(a), b)` is
+/// `stable_hash(a ++ b)`.
+fn hash_more(mut h: u64, parts: &[&str]) -> u64 {
     for p in parts {
         // each part followed by a 0 byte
         for &b in p.as_bytes() {
@@ -172,19 +179,64 @@ pub fn hex16(h: u64) -> String {
 impl Finding {
     /// Survives moving lines and reordering services; changes when the finding changes.
     pub fn fingerprint(&self, file: &str) -> String {
-        hex16(stable_hash(&[
-            self.rule,
-            file,
-            self.object.kind.as_str(),
-            &self.object.name,
-            &self.key,
-        ]))
+        // The hash of (rule, file) is kept per thread: a rule's findings in one file come one
+        // after the other, and the file's path is most of the bytes hashed.
+        thread_local! {
+            static PREFIX: std::cell::RefCell<(&'static str, String, u64)> =
+                const { std::cell::RefCell::new(("", String::new(), FNV_OFFSET)) };
+        }
+        let prefix = PREFIX.with(|p| {
+            let mut p = p.borrow_mut();
+            if p.0 != self.rule || p.1 != file || p.0.is_empty() {
+                p.0 = self.rule;
+                p.1.clear();
+                p.1.push_str(file);
+                p.2 = stable_hash(&[self.rule, file]);
+            }
+            p.2
+        });
+        hex16(hash_more(
+            prefix,
+            &[self.object.kind.as_str(), &self.object.name, &self.key],
+        ))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The (rule, file) hash a thread keeps never leaks into another finding's fingerprint.
+    #[test]
+    fn fingerprints_are_the_hash_of_all_their_parts_in_any_order_of_calls() {
+        let mut f = Finding {
+            rule: "SA101",
+            severity: Severity::Medium,
+            message: String::new(),
+            loc: Loc::Api {
+                object: String::new(),
+                path: String::new(),
+            },
+            object: ObjectRef::new(ObjectKind::Service, "web"),
+            key: "user".into(),
+            unknown: false,
+            fix_available: false,
+        };
+        for (rule, file, name) in [
+            ("SA101", "a.yml", "web"),
+            ("SA101", "a.yml", "db"),
+            ("SA102", "a.yml", "db"),
+            ("SA102", "b.yml", "db"),
+            ("SA101", "a.yml", "web"),
+            ("", "", ""),
+            ("SA101", "a.yml", "web"),
+        ] {
+            f.rule = rule;
+            f.object.name = name.into();
+            let want = hex16(stable_hash(&[rule, file, "service", name, "user"]));
+            assert_eq!(f.fingerprint(file), want, "{rule} {file} {name}");
+        }
+    }
 
     /// Baselines store fingerprints: the hash and its text may never change. The expected
     /// values are FNV-1a 64 computed independently (Python) over the parts, each followed by

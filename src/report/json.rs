@@ -1,5 +1,7 @@
-//! JSON output, schema version 1 (documented in the README), serialised straight from typed
-//! structs.
+//! JSON output, schema version 1 (documented in the README). The document around the findings
+//! is serialised by serde_json from typed structs; the findings are written by hand ([`chunk`])
+//! exactly as serde_json writes their typed form (`JsonFinding`, kept as the reference the
+//! tests compare with).
 
 use std::collections::BTreeMap;
 
@@ -134,7 +136,7 @@ pub fn head() -> String {
 }
 
 /// Findings as elements of the `findings` array, joined by `,\n`: what serde_json's pretty
-/// printer writes for [`JsonFinding`]s (the test below holds the two together), by hand.
+/// printer writes for `JsonFinding`s (the test below holds the two together), by hand.
 pub fn chunk(findings: &[Reported]) -> String {
     // A finding sits at a fixed depth (an element of the top-level `findings` array): each
     // member's line break, indentation and key is one constant.

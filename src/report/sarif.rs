@@ -1,6 +1,8 @@
 //! SARIF 2.1.0 for code scanning: the whole catalog as `tool.driver.rules`, one result per
 //! finding with a physical and a logical location and line-independent fingerprints.
-//! Serialised straight from typed structs (no intermediate JSON tree).
+//! The log around the results is serialised by serde_json from typed structs; the results,
+//! most of the bytes, are written by hand ([`chunk`]) exactly as serde_json writes their typed
+//! form (`SarifResult`, kept as the reference the tests compare with).
 
 use std::collections::BTreeMap;
 
@@ -456,7 +458,7 @@ pub fn head(category: &str) -> String {
 }
 
 /// Findings as elements of the run's `results` array, joined by `,\n`: what serde_json writes
-/// for [`SarifResult`]s (the test below holds the two together), by hand.
+/// for `SarifResult`s (the test below holds the two together), by hand.
 pub fn chunk(findings: &[Reported]) -> String {
     let rules: foldhash::HashMap<&str, usize> = catalog::all()
         .iter()

@@ -726,12 +726,6 @@ fn normalize_name(name: &str) -> String {
     out
 }
 
-/// §4.1 name heuristic: normalise (camelCase → snake, '.'/'-' → '_', upper-case), then
-/// NAME_SECRET matches and NAME_EXCLUDE does not.
-///
-/// `DB_PASSWORD`, `dbPassword`, `db.password`, `API_KEY`, `SECRET_KEY_BASE`, `JWT_SECRET`,
-/// `AUTH_TOKEN`, `DATABASE_URL` → true; `POSTGRES_USER`, `DB_PASSWORD_FILE`, `TOKEN_TTL`,
-/// `PASSWORD_MIN_LENGTH`, `AWS_ACCESS_KEY_ID`, `SECRET_NAME`, `AUTH_ENABLED` → false.
 /// Builds what every scan uses of this module (the credential prefilter, the secret-name
 /// patterns) ahead of the first question.
 pub fn warm_up() {
@@ -740,6 +734,12 @@ pub fn warm_up() {
     LazyLock::force(&NAME_EXCLUDE);
 }
 
+/// §4.1 name heuristic: normalise (camelCase → snake, '.'/'-' → '_', upper-case), then
+/// NAME_SECRET matches and NAME_EXCLUDE does not.
+///
+/// `DB_PASSWORD`, `dbPassword`, `db.password`, `API_KEY`, `SECRET_KEY_BASE`, `JWT_SECRET`,
+/// `AUTH_TOKEN`, `DATABASE_URL` → true; `POSTGRES_USER`, `DB_PASSWORD_FILE`, `TOKEN_TTL`,
+/// `PASSWORD_MIN_LENGTH`, `AWS_ACCESS_KEY_ID`, `SECRET_NAME`, `AUTH_ENABLED` → false.
 pub fn is_secret_name(name: &str) -> bool {
     // Names repeat across the rules that ask, the services and the files of a run
     // (POSTGRES_PASSWORD, TZ, …), and the answer depends on the name alone: remembered per

@@ -76,6 +76,8 @@ pub struct Edit {
 pub struct Fix {
     /// What the fix changes and why; unsafe fixes say what behaviour may change.
     pub title: String,
+    /// Built for [`Detail::Availability`], an edit of a shared anchor is not yet marked unsafe
+    /// (nor named in the title): only [`Fix::available`] may be read of such a fix.
     pub applicability: Applicability,
     /// This fix alone, rendered on the file as it is (empty when built for
     /// [`Detail::Availability`]).

@@ -83,6 +83,25 @@ pub fn display_path(path: &Path) -> String {
 /// [`display_path`] relative to `cwd` (the working directory, when known), for callers that
 /// show many paths and look the working directory up once.
 pub fn display_path_from(path: &Path, cwd: Option<&Path>) -> String {
+    // The usual case, a relative path without `..` (what a directory walk gives): below the
+    // working directory, shown cleaned. The general way below costs a join, a clean and a strip
+    // per file, on the thread that finds the files while the others wait.
+    if let (Some(rel), Some(cwd)) = (path.to_str(), cwd.and_then(Path::to_str)) {
+        if !path.is_absolute()
+            && !rel.contains('\\')
+            && !rel.split('/').any(|seg| seg == "..")
+            && crate::model::clean_path(cwd) == cwd
+        {
+            let shown = crate::model::clean_path(rel);
+            if shown != "." {
+                return shown;
+            }
+        }
+    }
+    display_path_slow(path, cwd)
+}
+
+fn display_path_slow(path: &Path, cwd: Option<&Path>) -> String {
     let shown = cwd
         .map(|cwd| {
             let abs = if path.is_absolute() {
@@ -136,6 +155,39 @@ impl SourceMap {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn relative_paths_are_shown_as_the_general_way_shows_them() {
+        let paths = [
+            "a.yml",
+            "./a.yml",
+            "dir/a.yml",
+            "./dir//a.yml",
+            "dir/./a.yml",
+            "dir/",
+            "a b/c%.yml",
+            "é/ü.yml",
+            ".",
+            "./",
+            "",
+            "../a.yml",
+            "dir/../a.yml",
+            "dir/../../a.yml",
+            "/abs/a.yml",
+            "/work/x/a.yml",
+            "a\\b.yml",
+        ];
+        for cwd in ["/work/x", "/", "/work/./x", "/work//x", "/work/x/"] {
+            for p in paths {
+                let (p, c) = (Path::new(p), Some(Path::new(cwd)));
+                assert_eq!(
+                    display_path_from(p, c),
+                    display_path_slow(p, c),
+                    "{p:?} in {cwd}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn line_col_counts_chars_not_bytes() {

@@ -206,10 +206,9 @@ impl Finding {
 mod tests {
     use super::*;
 
-    /// The (rule, file) hash a thread keeps never leaks into another finding's fingerprint.
-    #[test]
-    fn fingerprints_are_the_hash_of_all_their_parts_in_any_order_of_calls() {
-        let mut f = Finding {
+    /// An SA101 finding on service `web`, with `key`.
+    fn on_web(key: &str) -> Finding {
+        Finding {
             rule: "SA101",
             severity: Severity::Medium,
             message: String::new(),
@@ -218,10 +217,16 @@ mod tests {
                 path: String::new(),
             },
             object: ObjectRef::new(ObjectKind::Service, "web"),
-            key: "user".into(),
+            key: key.into(),
             unknown: false,
             fix_available: false,
-        };
+        }
+    }
+
+    /// The (rule, file) hash a thread keeps never leaks into another finding's fingerprint.
+    #[test]
+    fn fingerprints_are_the_hash_of_all_their_parts_in_any_order_of_calls() {
+        let mut f = on_web("user");
         for (rule, file, name) in [
             ("SA101", "a.yml", "web"),
             ("SA101", "a.yml", "db"),
@@ -246,24 +251,7 @@ mod tests {
         assert_eq!(stable_hash(&[]), 0xcbf2_9ce4_8422_2325);
         assert_eq!(stable_hash(&[""]), 0xaf63_bd4c_8601_b7df);
         assert_eq!(stable_hash(&["é"]), 0x5feb_231c_1dfa_fbb3);
-        let f = Finding {
-            rule: "SA101",
-            severity: Severity::Medium,
-            message: String::new(),
-            loc: Loc::Api {
-                object: String::new(),
-                path: String::new(),
-            },
-            object: ObjectRef {
-                kind: ObjectKind::Service,
-                name: "web".into(),
-                full_name: None,
-            },
-            unknown: false,
-            key: String::new(),
-            fix_available: false,
-        };
-        assert_eq!(f.fingerprint("stack.yml"), "26e57f817e22bd7e");
+        assert_eq!(on_web("").fingerprint("stack.yml"), "26e57f817e22bd7e");
         for h in [0, 1, 0xf, 0x1234_5678_9abc_def0, u64::MAX] {
             assert_eq!(hex16(h), format!("{h:016x}"));
         }

@@ -425,13 +425,11 @@ impl<'c, 'a> Builder<'c, 'a> {
     }
 
     fn done(mut self) -> Built {
-        // an edit of text that several services share is unsafe and names them: in the title
-        // and risk, which only a report that shows the fix reads. Whether a fix is available
-        // does not depend on it (it never makes a fix a suggestion only).
-        if self.cx.render_edits {
-            self.name_shared_services();
-        }
         let (edits, renders) = if self.cx.render_edits {
+            // an edit of text that several services share is unsafe and names them: in the
+            // title and risk, which only a report that shows the fix reads. Whether a fix is
+            // available does not depend on it (it never makes a fix a suggestion only).
+            self.name_shared_services();
             let edits = render_alone(self.cx, &self.ops);
             let renders = !edits.is_empty();
             (edits, renders)

@@ -138,19 +138,9 @@ impl<'a> Pretty<'a> {
 
 /// `n` in decimal.
 pub(crate) fn push_uint(out: &mut String, n: usize) {
-    let mut digits = [0u8; 20];
-    let mut i = digits.len();
-    let mut n = n;
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    // ASCII digits
-    out.push_str(std::str::from_utf8(&digits[i..]).unwrap_or_default());
+    use std::fmt::Write as _;
+    // writing to a String cannot fail
+    let _ = write!(out, "{n}");
 }
 
 pub(crate) fn push_bool(out: &mut String, b: bool) {

@@ -358,15 +358,15 @@ fn bench_dir(dir: &Path, label: &str, runs: usize, cli: Option<&Path>) {
         ("JSON render only (of that outcome)", &render_only),
         ("scan + JSON render", &rendered),
     ] {
-        let secs = s.best.as_secs_f64();
+        let r = Rates::of(s, n, bytes);
         let _ = writeln!(
             out,
             "  {name:<38} {:>9.1} {:>9.1} {:>10} {:>9.0} {:>8.1} {:>9}",
-            secs * 1e3,
-            s.median.as_secs_f64() * 1e3,
-            cpu_ms(s),
-            n as f64 / secs,
-            mb(bytes) / secs,
+            r.best_ms,
+            r.median_ms,
+            r.cpu_ms,
+            r.files_per_s,
+            r.mb_per_s,
             s.peak_rss_kb
                 .map_or("n/a".into(), |k| format!("{:.1} MB", k as f64 / 1024.0)),
         );
@@ -397,15 +397,15 @@ fn bench_dir(dir: &Path, label: &str, runs: usize, cli: Option<&Path>) {
     if let Some(exe) = cli {
         for format in ["table", "json"] {
             let s = measure_cli(exe, dir, format, runs);
-            let secs = s.best.as_secs_f64();
+            let r = Rates::of(&s, n, bytes);
             let _ = writeln!(
                 out,
                 "  CLI `swarmaudit scan DIR --format {format}`: best {:.1} ms, median {:.1} ms, CPU {} ms/run | {:.0} files/s | {:.1} MB/s | {:.2}x parse-only IgnoredAny, {:.2}x yaml::load",
-                secs * 1e3,
-                s.median.as_secs_f64() * 1e3,
-                cpu_ms(&s),
-                n as f64 / secs,
-                mb(bytes) / secs,
+                r.best_ms,
+                r.median_ms,
+                r.cpu_ms,
+                r.files_per_s,
+                r.mb_per_s,
                 ratio(&s, &ignored),
                 ratio(&s, &spanned),
             );
@@ -414,10 +414,29 @@ fn bench_dir(dir: &Path, label: &str, runs: usize, cli: Option<&Path>) {
     print!("{out}");
 }
 
-/// CPU ms per run, or `n/a`.
-fn cpu_ms(s: &Stats) -> String {
-    s.cpu_per_run
-        .map_or("n/a".into(), |c| format!("{:.0}", c.as_secs_f64() * 1e3))
+/// The figures printed for one measurement of `n` files of `bytes` bytes.
+struct Rates {
+    best_ms: f64,
+    median_ms: f64,
+    /// CPU ms per run, or `n/a`.
+    cpu_ms: String,
+    files_per_s: f64,
+    mb_per_s: f64,
+}
+
+impl Rates {
+    fn of(s: &Stats, n: usize, bytes: u64) -> Rates {
+        let secs = s.best.as_secs_f64();
+        Rates {
+            best_ms: secs * 1e3,
+            median_ms: s.median.as_secs_f64() * 1e3,
+            cpu_ms: s
+                .cpu_per_run
+                .map_or("n/a".into(), |c| format!("{:.0}", c.as_secs_f64() * 1e3)),
+            files_per_s: n as f64 / secs,
+            mb_per_s: mb(bytes) / secs,
+        }
+    }
 }
 
 /// The `swarmaudit` binary `exe` run `runs` times (after one untimed run) on `dir`, its output
